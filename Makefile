@@ -1,0 +1,75 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each builds what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= python3.11
+PY313 ?= python3.13
+# Blender versions tested: 5.0 in the main venv, 4.2 LTS (oldest supported, Python 3.11), newest 5.x (Python 3.13).
+BPY_MAIN ?= 5.0.1
+BPY_OLD ?= 4.2.23
+BPY_NEW ?= 5.2.3
+PIP_FLAGS ?= -q --disable-pip-version-check
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS := pyproject.toml requirements.txt requirements-dev.txt
+
+# $(call venv,DIR,PYTHON,BPY_VERSION)
+define venv
+	rm -rf $(1) && $(2) -m venv $(1)
+	$(1)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt bpy==$(3)
+	$(1)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	touch $(1)/.ok
+endef
+
+# pytest exit code 5 (no tests collected) is not a failure of the checkout.
+PYTEST = run_pytest() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; run_pytest
+
+.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures
+
+help:
+	@echo "make demo   - set up and run the bundled CPU backend on the shipped sample clip"
+	@echo "make test   - lint, type check, and run the test suite on Blender $(BPY_MAIN), $(BPY_OLD), $(BPY_NEW)"
+	@echo "make bench  - run the benchmarks in bench/ (results go in bench/RESULTS.md by hand)"
+
+$(VENV)/.ok: $(DEPS)
+	$(call venv,$(VENV),$(PY311),$(BPY_MAIN))
+
+.venv-b42/.ok: $(DEPS)
+	$(call venv,.venv-b42,$(PY311),$(BPY_OLD))
+
+.venv-b313/.ok: $(DEPS)
+	$(call venv,.venv-b313,$(PY313),$(BPY_NEW))
+
+venv: $(VENV)/.ok
+venvs: $(VENV)/.ok .venv-b42/.ok .venv-b313/.ok
+
+demo: $(VENV)/.ok
+	$(BIN)/a2f infer samples/hello.wav --plot -o out/demo
+	@echo "demo outputs are in out/demo/"
+
+lint: $(VENV)/.ok
+	$(BIN)/ruff check .
+	$(BIN)/mypy a2f_core $(wildcard addon bake.py build_addon.py)
+
+test-main: $(VENV)/.ok
+	$(PYTEST) $(BIN)/python -m pytest -q
+
+test-b42: .venv-b42/.ok
+	$(PYTEST) .venv-b42/bin/python -m pytest -q -m blender
+
+test-b313: .venv-b313/.ok
+	$(PYTEST) .venv-b313/bin/python -m pytest -q
+
+test: lint test-main test-b42 test-b313
+
+bench: $(VENV)/.ok
+	$(BIN)/python bench/run_all.py
+
+fixtures:
+	$(BIN)/python tests/fixtures/make_fixtures.py
+
+clean:
+	rm -rf $(VENV) .venv-b42 .venv-b313 out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,132 @@
+"""Audio in: anything libsndfile reads -> mono float32 at a chosen rate (soundfile + soxr)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioError
+
+DEFAULT_MAX_SECONDS = 600.0  # 10 minutes
+MIN_SECONDS = 0.1
+SILENCE_PEAK = 1e-4  # peak below this (about -80 dBFS) counts as digital silence
+
+
+@dataclass
+class Audio:
+    """Mono float32 samples in [-1, 1] at ``rate`` Hz."""
+
+    samples: np.ndarray
+    rate: int
+    source: str = ""
+    original_rate: int = 0
+    original_channels: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / float(self.rate)
+
+    def resampled(self, rate: int) -> Audio:
+        """The same audio at ``rate`` Hz (soxr HQ); returns self when the rate already matches."""
+        if rate == self.rate:
+            return self
+        import soxr
+
+        out = soxr.resample(self.samples, self.rate, rate, "HQ").astype(np.float32, copy=False)
+        return Audio(out, rate, self.source, self.original_rate or self.rate, self.original_channels)
+
+    def pcm16(self) -> bytes:
+        """Little-endian signed 16-bit PCM (the NIM's input encoding)."""
+        return to_pcm16(self.samples)
+
+    def slice(self, start_s: float, end_s: float) -> Audio:
+        a = max(0, int(round(start_s * self.rate)))
+        b = min(len(self.samples), int(round(end_s * self.rate)))
+        return Audio(self.samples[a:b], self.rate, self.source, self.original_rate, self.original_channels)
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    return (np.round(clipped * 32767.0)).astype("<i2").tobytes()
+
+
+def from_pcm16(data: bytes, rate: int, source: str = "") -> Audio:
+    if len(data) % 2:
+        raise AudioError(f"{source or 'PCM data'}: odd byte count {len(data)}; 16-bit PCM needs an even number of bytes")
+    samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    return Audio(samples, int(rate), source, int(rate), 1)
+
+
+def check(audio: Audio, *, max_seconds: float | None = DEFAULT_MAX_SECONDS, name: str | None = None) -> Audio:
+    """Raise AudioError for audio that cannot give a useful animation."""
+    label = name or audio.source or "audio"
+    n = len(audio.samples)
+    if n == 0:
+        raise AudioError(f"{label}: the file holds no audio samples; export the take again or pick another file")
+    if audio.duration < MIN_SECONDS:
+        raise AudioError(
+            f"{label}: only {audio.duration * 1000:.0f} ms of audio; at least {MIN_SECONDS * 1000:.0f} ms is needed"
+        )
+    if not np.all(np.isfinite(audio.samples)):
+        raise AudioError(f"{label}: the audio contains NaN or infinite samples; re-export it as PCM")
+    peak = float(np.max(np.abs(audio.samples)))
+    if peak < SILENCE_PEAK:
+        raise AudioError(f"{label}: the audio is digital silence (peak {peak:.1e}); check the recording or the export")
+    if max_seconds and audio.duration > max_seconds:
+        raise AudioError(
+            f"{label}: {audio.duration:.1f} s of audio is longer than the limit of {max_seconds:.0f} s; "
+            "split the file or raise the limit (--max-seconds)"
+        )
+    return audio
+
+
+def load(
+    path: str | os.PathLike,
+    *,
+    rate: int | None = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
+) -> Audio:
+    """Read ``path`` (WAV/FLAC/OGG/MP3 ... whatever libsndfile reads) to mono float32.
+
+    ``rate``: resample to this rate (soxr HQ); None keeps the file's rate.
+    Raises AudioError naming the file for anything unreadable, empty, too short, silent or too long.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{p}: no such audio file; check the path")
+    if p.is_dir():
+        raise AudioError(f"{p}: is a folder, not an audio file")
+    try:
+        info = sf.info(str(p))
+        if max_seconds and info.frames and info.samplerate and info.frames / info.samplerate > max_seconds:
+            raise AudioError(
+                f"{p}: {info.frames / info.samplerate:.1f} s of audio is longer than the limit of {max_seconds:.0f} s; "
+                "split the file or raise the limit (--max-seconds)"
+            )
+        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise AudioError(
+            f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3, "
+            "or convert it with e.g. `ffmpeg -i in.m4a out.wav`"
+        ) from None
+    channels = data.shape[1]
+    mono = data.mean(axis=1, dtype=np.float32) if channels > 1 else data[:, 0]
+    audio = Audio(np.ascontiguousarray(mono, dtype=np.float32), int(sr), str(p), int(sr), int(channels))
+    check(audio, max_seconds=max_seconds, name=str(p))
+    if rate is not None:
+        audio = audio.resampled(rate)
+    return audio
+
+
+def save_wav(path: str | os.PathLike, audio: Audio, subtype: str = "PCM_16") -> None:
+    import soundfile as sf
+
+    sf.write(str(path), audio.samples, audio.rate, subtype=subtype)

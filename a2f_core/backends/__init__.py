@@ -1,0 +1,52 @@
+"""Backend registry. Add a backend with one line in _REGISTRY; callers use get()/available()."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import BackendError
+from .base import Availability, Backend, CancelToken, Capabilities, ProgressFn
+
+# name -> "module:Class" (imported lazily so a missing optional dependency breaks only its backend)
+_REGISTRY: dict[str, str] = {
+    "local": "a2f_core.backends.local:LocalBackend",
+    "nim": "a2f_core.backends.nim:NimBackend",
+    "sdk": "a2f_core.backends.sdk:SdkBackend",
+}
+
+DEFAULT = "local"
+
+
+def names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def backend_class(name: str) -> type:
+    if name not in _REGISTRY:
+        raise BackendError(f"unknown backend '{name}'; choose one of: {', '.join(_REGISTRY)}")
+    mod_name, cls_name = _REGISTRY[name].split(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise BackendError(f"backend '{name}' cannot load: {e}") from None
+    return getattr(mod, cls_name)
+
+
+def get(name: str = DEFAULT, **options: Any) -> Backend:
+    """A ready backend instance; ``options`` go to its constructor (e.g. url= for nim)."""
+    return backend_class(name)(**options)
+
+
+def available(**options_by_name: dict) -> dict[str, Availability]:
+    """name -> Availability for every registered backend (never raises)."""
+    out: dict[str, Availability] = {}
+    for n in _REGISTRY:
+        try:
+            out[n] = get(n, **options_by_name.get(n, {})).availability()
+        except Exception as e:  # a broken backend must not hide the others
+            out[n] = Availability(False, str(e))
+    return out
+
+
+__all__ = ["Availability", "Backend", "CancelToken", "Capabilities", "ProgressFn", "names", "get", "available"]
