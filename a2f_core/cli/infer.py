@@ -1,13 +1,469 @@
-"""`a2f infer` (placeholder until the NIM work lands)."""
+"""`a2f infer AUDIO`: speech -> the files NVIDIA's sample client writes.
+
+Writes animation_frames.csv (at --fps, NVIDIA's PascalCase names), a2f_3d_input_emotions.csv,
+a2f_3d_smoothed_emotion_output.csv and out.wav (16 kHz PCM16) into OUTDIR (default output_NNNNNN,
+the first free index, like NVIDIA's client). AUDIO may be a folder: each audio file in it goes to
+OUTDIR/<stem>/, --jobs at a time; a failing file is reported and the others still run.
+"""
 
 from __future__ import annotations
 
-from ..errors import A2FError
+import contextlib
+import inspect
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from .. import audio as audio_mod
+from .. import backends, presets
+from ..config import RunConfig
+from ..errors import A2FError, ConfigError
+from ..formats import write_outputs
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".opus")
+BACKEND_RATE = 16000
+LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
+NVCF_API_KEY_ENV = "NVCF_API_KEY"
+# CLI option -> backend constructor keyword
+CONNECTION_OPTIONS = ("url", "secure_mode", "root_cert_path", "client_cert_path", "client_key_path", "function_id")
+# Backends whose one instance serves many threads: the nim client shares one channel, whose round robin
+# spreads the files of a folder over every server a multi-address --url names.
+SHARED_INSTANCE_BACKENDS = ("nim",)
 
 
 def add_parser(sub):
-    return sub.add_parser("infer", help="(not available yet)")
+    p = sub.add_parser(
+        "infer",
+        help="speech audio -> ARKit animation (animation_frames.csv, emotion CSVs, out.wav)",
+        description=(
+            "Animate a face from speech. Writes animation_frames.csv, a2f_3d_input_emotions.csv, "
+            "a2f_3d_smoothed_emotion_output.csv and out.wav (the files NVIDIA's sample client writes). "
+            "A transcript <audio stem>.txt beside the audio is used automatically."
+        ),
+    )
+    p.add_argument("audio", metavar="AUDIO", help="audio file (WAV, FLAC, OGG, MP3, ...) or a folder of audio files")
+    p.add_argument("--preset", default="claire", help="character: claire, mark, james, or a run-time .yml/.yaml file")
+    p.add_argument("--emotion", help=f"emotion preset ({', '.join(presets.list_emotions())})")
+    p.add_argument("--emotion-strength", type=float, help="scale of the emotion preset, 0..1 (default 1)")
+    p.add_argument("--transcript", help="what is said: text, or a .txt file (default: AUDIO's .txt twin if present)")
+    p.add_argument("--fps", type=float, default=60.0, help="frame rate of animation_frames.csv (default 60)")
+    p.add_argument("--backend", default=backends.DEFAULT, choices=backends.names(), help="default: local (bundled CPU)")
+    p.add_argument("-o", "--output-dir", dest="outdir", help="output folder (default: output_NNNNNN, first free)")
+    p.add_argument("--skip-print-to-files", action="store_true", help="do not write the output files")
+    p.add_argument("--plot", action="store_true", help="also write curves.png (key channels over the waveform)")
+    p.add_argument(
+        "--max-seconds", type=float, default=audio_mod.DEFAULT_MAX_SECONDS, help="longest audio accepted (default 600)"
+    )
+    p.add_argument("-j", "--jobs", type=int, default=1, help="files processed at once when AUDIO is a folder")
+    g = p.add_argument_group(
+        "backend connection", f"passed to backends that take them (nim); the NVCF API key comes from ${NVCF_API_KEY_ENV}"
+    )
+    g.add_argument("--url", help="server address host:port (nim; several comma-separated spread the load)")
+    g.add_argument("--secure-mode", choices=("disabled", "tls", "mtls"), help="transport security (nim)")
+    g.add_argument("--root-cert-path", help="CA certificate (PEM) for tls/mtls")
+    g.add_argument("--client-cert-path", help="client certificate (PEM) for mtls")
+    g.add_argument("--client-key-path", help="client private key (PEM) for mtls")
+    g.add_argument("--function-id", help="NVIDIA cloud function id (NVCF)")
+    return p
 
 
-def run(args) -> int:
-    raise A2FError("'a2f infer' is not available in this build yet")
+# --- output ----------------------------------------------------------------------------------
+class Console:
+    """Thread-safe line printing; the progress bar redraws in place on a terminal."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.lock = threading.Lock()
+        self._bar_open = False
+        self.inplace = self.err.isatty()  # off when several files run at once
+
+    def _end_bar(self) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self._bar_open = False
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            self._end_bar()
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            self._end_bar()
+            self.err.write(text + "\n")
+            self.err.flush()
+
+    def bar(self, text: str, final: bool = False) -> None:
+        with self.lock:
+            if self.inplace:
+                self.err.write("\r" + text.ljust(78))
+                self._bar_open = not final
+                if final:
+                    self.err.write("\n")
+            else:
+                self.err.write(text + "\n")
+            self.err.flush()
+
+
+class Progress:
+    """progress(fraction, message) -> a plain-text bar on stderr (every 10% off a terminal)."""
+
+    def __init__(self, console: Console, label: str, enabled: bool):
+        self.console = console
+        self.label = label
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.last_step = -1
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if not self.enabled:
+            return
+        f = max(0.0, min(1.0, float(fraction)))
+        step = int(f * 10)
+        if not self.console.inplace and step == self.last_step:
+            return
+        self.last_step = step
+        filled = int(f * 30)
+        self.console.bar(
+            f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {f * 100:3.0f}% "
+            f"{time.perf_counter() - self.t0:5.1f}s {message}"[:200],
+            final=f >= 1.0,
+        )
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def next_output_dir(base: Path | None = None) -> Path:
+    """output_NNNNNN in ``base`` (cwd), the first free index >= 1; created here."""
+    base = base or Path.cwd()
+    i = 1
+    while True:
+        d = base / f"output_{i:06d}"
+        try:
+            d.mkdir(parents=True)
+            return d
+        except FileExistsError:
+            i += 1
+
+
+def read_transcript(audio_path: Path, arg: str | None) -> tuple[str | None, str]:
+    """(transcript, where it came from) -- from --transcript (text or .txt file) or AUDIO's .txt twin."""
+    if arg is not None:
+        p = Path(arg)
+        looks_like_file = p.suffix.lower() == ".txt" or os.sep in arg or "/" in arg
+        if p.is_file() or looks_like_file:
+            if not p.is_file():
+                raise ConfigError(f"{p}: no such transcript file; check the path or pass the words as text")
+            return _read_text(p), str(p)
+        return arg, "--transcript"
+    twin = audio_path.with_suffix(".txt")
+    if twin.is_file():
+        return _read_text(twin), str(twin)
+    return None, ""
+
+
+def _read_text(p: Path) -> str:
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: the transcript is not UTF-8 text; save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read the transcript ({e})") from None
+
+
+def audio_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise ConfigError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
+    return files
+
+
+def _display(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+@dataclass
+class Job:
+    path: Path
+    outdir: Path | None  # None: write nothing
+    label: str
+    transcript_arg: str | None = None
+    audio: audio_mod.Audio | None = None  # already loaded (single-file mode)
+
+
+@dataclass
+class Result:
+    job: Job
+    ok: bool = False
+    exit_code: int = 0
+    message: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class BackendFactory:
+    """One backend instance per thread (or one for all, see SHARED_INSTANCE_BACKENDS).
+
+    A backend runs files in parallel threads only if it says so (class attribute ``thread_safe``,
+    default: shared-instance backends only); otherwise its infer() calls take turns.
+    """
+
+    def __init__(self, name: str, options: dict[str, Any]):
+        self.name = name
+        self.options = options
+        self._local = threading.local()
+        self._shared: Any = None
+        self._lock = threading.Lock()
+        self._infer_lock = threading.Lock()
+
+    def infer_guard(self, backend) -> Any:
+        if getattr(backend, "thread_safe", self.name in SHARED_INSTANCE_BACKENDS):
+            return contextlib.nullcontext()
+        return self._infer_lock
+
+    def get(self):
+        if self.name in SHARED_INSTANCE_BACKENDS:
+            with self._lock:
+                if self._shared is None:
+                    self._shared = backends.get(self.name, **self.options)
+                return self._shared
+        b = getattr(self._local, "backend", None)
+        if b is None:
+            b = backends.get(self.name, **self.options)
+            self._local.backend = b
+        return b
+
+
+def backend_options(args, console: Console, jobs: int) -> dict[str, Any]:
+    """Constructor keywords for the chosen backend from the CLI options it accepts."""
+    cls = backends.backend_class(args.backend)
+    params = {
+        n for n, prm in inspect.signature(cls).parameters.items() if prm.kind is not prm.VAR_KEYWORD
+    }
+    opts: dict[str, Any] = {}
+    for name in CONNECTION_OPTIONS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name in params:
+            opts[name] = value
+        else:
+            console.note(f"note: --{name.replace('_', '-')} is not used by the {args.backend} backend")
+    key = os.environ.get(NVCF_API_KEY_ENV)
+    if key and "api_key" in params:
+        opts["api_key"] = key
+    if jobs > 1 and "workers" in params and getattr(cls, "thread_safe", False):
+        opts["workers"] = max(1, (os.cpu_count() or 1) // jobs)  # files in parallel share the cores
+    return opts
+
+
+def build_config(args) -> RunConfig:
+    config = presets.load_character(args.preset)
+    if args.emotion is not None:
+        strength = 1.0 if args.emotion_strength is None else args.emotion_strength
+        config = presets.apply_emotion(config, args.emotion, strength)
+    elif args.emotion_strength is not None:
+        raise ConfigError("--emotion-strength needs --emotion NAME (the emotion preset to scale)")
+    return config
+
+
+# --- one file --------------------------------------------------------------------------------
+def process(
+    job: Job,
+    config: RunConfig,
+    factory: BackendFactory,
+    args,
+    console: Console,
+    cancel: backends.CancelToken,
+) -> Result:
+    res = Result(job)
+    audio = job.audio or audio_mod.load(job.path, max_seconds=args.max_seconds)
+    transcript, t_source = read_transcript(job.path, job.transcript_arg)
+    backend = factory.get()
+    caps = backend.capabilities
+    if transcript is not None and not transcript.strip():
+        console.note(f"note: the transcript {t_source} is empty; going on without it")
+        transcript = None
+    if transcript is not None and not caps.accepts_transcript:
+        console.note(f"note: the {factory.name} backend does not use transcripts; ignoring {t_source}")
+        transcript = None
+    a16 = audio.resampled(BACKEND_RATE)
+    progress = Progress(console, job.label, enabled=audio.duration >= LONG_AUDIO_SECONDS)
+    cancel.check()
+    with factory.infer_guard(backend):
+        t0 = time.perf_counter()  # time spent waiting for a turn is not the backend's
+        progress.t0 = t0
+        clip = backend.infer(a16, config, transcript=transcript, progress=progress, cancel=cancel)
+    wall = time.perf_counter() - t0
+    native_frames = clip.n_frames
+    ttff = float(clip.meta.get("time_to_first_frame", wall))
+    out_clip = clip.resample(args.fps, duration=audio.duration)
+    res.stats = {
+        "duration": audio.duration,
+        "frames": out_clip.n_frames,
+        "native_frames": native_frames,
+        "wall": wall,
+        "time_to_first_frame": ttff,
+        "fps": native_frames / wall if wall > 0 else float("inf"),
+        "rtf": wall / audio.duration,
+        "transcript": t_source,
+    }
+    written: list[str] = []
+    if job.outdir is not None:
+        if not args.skip_print_to_files:
+            files = write_outputs(job.outdir, out_clip, a16, timeline=config.emotion_timeline)
+            written += list(files)
+        if args.plot:
+            from ..plot import plot_curves
+
+            title = f"{job.path.name}: {factory.name} backend, {config.character}"
+            plot_curves(job.outdir / "curves.png", out_clip, a16, title=title)
+            written.append("curves.png")
+    s = res.stats
+    what = f", transcript from {t_source}" if t_source and transcript is not None else ""
+    fps_txt = f"{args.fps:g}"
+    console.line(
+        f"{job.label}: {s['duration']:.2f} s of audio, {factory.name} backend, preset {config.character}"
+        f"{', emotion ' + args.emotion if args.emotion else ''}{what}"
+    )
+    console.line(
+        f"  {s['frames']} frames at {fps_txt} fps; time to first frame {ttff:.3f} s, "
+        f"{s['fps']:.1f} frames/s, real-time factor {s['rtf']:.3f}"
+    )
+    if written:
+        console.line(f"  wrote {_display(job.outdir)}/ ({', '.join(written)})")  # type: ignore[arg-type]
+    res.ok = True
+    return res
+
+
+def _run_job(fn: Callable[[], Result], job: Job, console: Console) -> Result:
+    """Run one file of a batch: user errors become a one-line report, bugs keep their traceback."""
+    try:
+        return fn()
+    except A2FError as e:
+        msg = str(e)
+        if job.path.name not in msg:
+            msg = f"{job.path.name}: {msg}"
+        console.note(f"a2f infer: error: {msg}")
+        return Result(job, ok=False, exit_code=e.exit_code, message=msg)
+    except Exception:
+        import traceback
+
+        console.note(traceback.format_exc().rstrip())
+        console.note(f"a2f infer: internal error on {job.path.name} (a bug); please report it with the traceback above")
+        return Result(job, ok=False, exit_code=1, message="internal error")
+
+
+# --- entry -----------------------------------------------------------------------------------
+def run(args, console: Console | None = None) -> int:
+    console = console or Console()
+    if not (0 < args.fps <= 1000):
+        raise ConfigError(f"--fps {args.fps:g} is out of range; allowed more than 0 up to 1000 (usually 24, 30 or 60)")
+    if not (args.max_seconds > 0):
+        raise ConfigError(f"--max-seconds {args.max_seconds:g} must be more than 0")
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs} must be 1 or more")
+    config = build_config(args)
+    src = Path(args.audio)
+    batch = src.is_dir()
+    if batch and args.transcript is not None:
+        raise ConfigError(
+            "--transcript names one file's words; for a folder put <stem>.txt beside each audio file instead"
+        )
+    files = audio_files(src) if batch else [src]
+    loaded = None
+    if not batch:
+        # Fail on bad audio before contacting a backend or creating a folder.
+        loaded = audio_mod.load(src, max_seconds=args.max_seconds)
+        read_transcript(src, args.transcript)
+
+    jobs = min(args.jobs, len(files))
+    factory = BackendFactory(args.backend, backend_options(args, console, jobs))
+    first = factory.get()
+    avail = first.availability()
+    if not avail.ok:
+        from ..errors import BackendError, ConnectionFailed
+
+        err = ConnectionFailed if first.capabilities.needs_network else BackendError
+        raise err(f"the {args.backend} backend is not available: {avail.reason}")
+
+    writes = not args.skip_print_to_files or args.plot
+    root: Path | None = None
+    created = False
+    if writes:
+        if args.outdir:
+            root = Path(args.outdir)
+            created = not root.exists()
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root, created = next_output_dir(), True
+    cancel = backends.CancelToken()
+
+    if not batch:
+        job = Job(src, root, src.name, args.transcript, loaded)
+        try:
+            process(job, config, factory, args, console, cancel)
+        except BaseException as e:
+            if created and root is not None and root.is_dir() and not any(root.iterdir()):
+                root.rmdir()  # leave no empty output folder behind a failed run
+            if isinstance(e, A2FError) and src.name not in str(e):
+                e.message = f"{src.name}: {e.message}"  # name the file in the one-line error
+                e.args = (e.message,)
+            raise
+        return 0
+    if jobs > 1:
+        console.inplace = False
+
+    stems = [f.stem for f in files]
+    batch_jobs = []
+    for f in files:
+        sub = f.stem if stems.count(f.stem) == 1 else f.name.replace(".", "_")
+        batch_jobs.append(Job(f, root / sub if root is not None else None, f.name))
+    console.line(f"{_display(src)}: {len(files)} audio files, {jobs} at a time")
+
+    def task(j: Job) -> Result:
+        return _run_job(lambda: process(j, config, factory, args, console, cancel), j, console)
+
+    results: list[Result] = []
+    if jobs == 1:
+        try:
+            for j in batch_jobs:
+                results.append(task(j))
+        except KeyboardInterrupt:
+            cancel.cancel()
+            raise
+    else:
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="a2f-infer")
+        try:
+            futures = [pool.submit(task, j) for j in batch_jobs]
+            results = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            cancel.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    failed = [r for r in results if not r.ok]
+    done = len(results) - len(failed)
+    total_audio = sum(r.stats.get("duration", 0.0) for r in results)
+    line = f"{len(results)} files: {done} done, {len(failed)} failed"
+    if failed:
+        line += " (" + ", ".join(r.job.path.name for r in failed) + ")"
+    if done:
+        line += f"; {total_audio:.1f} s of audio"
+    if root is not None:
+        line += f"; outputs in {_display(root)}/"
+    console.line(line)
+    if not failed:
+        return 0
+    if any(r.exit_code == 1 for r in failed):
+        return 1
+    return failed[0].exit_code or 2
