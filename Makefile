@@ -3,7 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY311 ?= python3.11
-PY313 ?= python3.13
+# python3.13 from PATH, else pyenv's 3.13 (its shim refuses when the global version is 3.11)
+PY313 ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1); do \
+	$$p -c 'import sys' >/dev/null 2>&1 && { echo $$p; break; }; done)
 # Blender versions tested: 5.0 in the main venv, 4.2 LTS (oldest supported, Python 3.11), newest 5.x (Python 3.13).
 BPY_MAIN ?= 5.0.1
 BPY_OLD ?= 4.2.23
@@ -41,6 +43,7 @@ $(VENV)/.ok: $(DEPS)
 	$(call venv,.venv-b42,$(PY311),$(BPY_OLD))
 
 .venv-b313/.ok: $(DEPS)
+	@test -n "$(PY313)" || { echo 'Python 3.13 not found (needed for the newest Blender); install it or set PY313=' >&2; exit 1; }
 	$(call venv,.venv-b313,$(PY313),$(BPY_NEW))
 
 venv: $(VENV)/.ok
