@@ -50,8 +50,9 @@ class Audio:
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:
-    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
-    return (np.round(clipped * 32767.0)).astype("<i2").tobytes()
+    # Same scale as from_pcm16 (1/32768), so 16-bit audio survives a float round trip exactly.
+    scaled = np.round(np.asarray(samples, dtype=np.float32) * 32768.0)
+    return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
 
 
 def from_pcm16(data: bytes, rate: int, source: str = "") -> Audio:

@@ -1,13 +1,92 @@
-"""`a2f serve` (placeholder until the NIM work lands)."""
+"""`a2f serve`: a NIM-compatible gRPC server (ProcessAudioStream + health) over our backends."""
 
 from __future__ import annotations
 
-from ..errors import A2FError
+import logging
+import os
+import signal
+import threading
+
+from ..errors import ConfigError
 
 
 def add_parser(sub):
-    return sub.add_parser("serve", help="(not available yet)")
+    p = sub.add_parser(
+        "serve",
+        help="serve a backend behind the NVIDIA Audio2Face-3D NIM protocol (for NVIDIA's clients and plugins)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 = all interfaces)")
+    p.add_argument("--port", type=int, default=52000, help="port (the NIM's is 52000; 0 picks a free one)")
+    p.add_argument("--backend", default="local", help="backend to serve (default: local)")
+    p.add_argument("--max-streams", type=int, default=10, help="streams served at once; more are rejected (10)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="backend processes (default: number of CPUs; 0 = run in the stream threads)",
+    )
+    p.add_argument("--secure-mode", choices=("disabled", "tls", "mtls"), default="disabled")
+    p.add_argument("--cert", help="server certificate (tls, mtls)")
+    p.add_argument("--key", help="server private key (tls, mtls)")
+    p.add_argument("--ca", help="CA certificate that client certificates must be signed by (mtls)")
+    p.add_argument("--idle-timeout", type=float, default=30.0, help="seconds without input before a stream ends (30)")
+    p.add_argument(
+        "--segment-seconds",
+        type=float,
+        default=20.0,
+        help="cut longer clips at pauses into pieces of about this length and stream each piece when done "
+        "(pieces run in parallel on the workers); 0 = always the whole clip (20)",
+    )
+    p.add_argument("--tongue", action="store_true", help="also send the 16 tongue channels (NIM 2.0 style)")
+    p.add_argument("--quiet", action="store_true", help="no per-stream log lines")
+    return p
 
 
 def run(args) -> int:
-    raise A2FError("'a2f serve' is not available in this build yet")
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    from ..nim.server import NimServer, ServeOptions
+
+    if args.secure_mode != "disabled" and not (args.cert and args.key):
+        raise ConfigError(f"--secure-mode {args.secure_mode} needs --cert and --key")
+    if args.secure_mode == "mtls" and not args.ca:
+        raise ConfigError("--secure-mode mtls needs --ca (the CA that signs client certificates)")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 0:
+        raise ConfigError("--workers must be 0 or more")
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s")
+    opts = ServeOptions(
+        host=args.host,
+        port=args.port,
+        backend=args.backend,
+        # one stream per worker process: the bundled backend must not start its own process pool there
+        backend_options={"workers": 1} if args.backend == "local" and workers > 0 else {},
+        max_streams=args.max_streams,
+        workers=workers,
+        secure_mode=args.secure_mode,
+        cert=args.cert,
+        key=args.key,
+        ca=args.ca,
+        idle_timeout=args.idle_timeout,
+        tongue=args.tongue,
+        segment_seconds=args.segment_seconds,
+    )
+    server = NimServer(opts).start()
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    mode = "" if args.secure_mode == "disabled" else f" ({args.secure_mode})"
+    print(
+        f"a2f serve: backend '{args.backend}' on {server.address}{mode}, {args.max_streams} streams, "
+        f"{workers} worker process(es). Running... (Ctrl+C stops)",
+        flush=True,
+    )
+    while not stop.wait(0.5):
+        pass
+    print("a2f serve: stopping (finishing open streams)...", flush=True)
+    server.stop(grace=5.0)
+    print(f"a2f serve: stopped after {server.service.served} stream(s)", flush=True)
+    return 0

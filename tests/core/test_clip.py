@@ -41,3 +41,11 @@ def test_bad_shapes_are_clear_errors():
         Clip(["jawOpen"], [0.0, 1.0], np.zeros((2, 2)), 60)
     with pytest.raises(FormatError, match="duplicate"):
         Clip(["jawOpen", "JawOpen"], [0.0], np.zeros((1, 2)), 60)
+
+
+def test_pcm16_round_trip_is_exact():
+    from a2f_core.audio import from_pcm16, to_pcm16
+
+    pcm = np.array([-32768, -1, 0, 1, 12345, 32767], dtype="<i2").tobytes()
+    assert to_pcm16(from_pcm16(pcm, 16000).samples) == pcm
+    assert np.frombuffer(to_pcm16(np.array([2.0, -2.0], np.float32)), "<i2").tolist() == [32767, -32768]
