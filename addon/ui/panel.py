@@ -1,0 +1,94 @@
+"""3D Viewport > Sidebar > A2F."""
+
+from __future__ import annotations
+
+import bpy
+
+from a2f_core.config import FACE_PARAM_RANGES
+
+from .. import choices
+from ..operators.bake import running_job
+from ..operators.common import target_names
+
+
+class A2F_PT_main(bpy.types.Panel):
+    bl_idname = "A2F_PT_main"
+    bl_label = "Audio2Face"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "A2F"
+
+    def draw(self, context):
+        layout = self.layout
+        s = context.scene.a2f
+        col = layout.column()
+        col.prop(s, "audio_source", expand=True)
+        col.prop(s, "audio_path" if s.audio_source == "FILE" else "sound_strip")
+        col.prop(s, "transcript")
+        row = col.row(align=True)
+        row.prop(s, "backend")
+        row.operator("a2f.refresh_backends", text="", icon="FILE_REFRESH")
+        ok, reason = choices.backend_status(s.backend)
+        if not ok and reason:
+            col.label(text=reason, icon="ERROR")
+        if s.backend == "nim":
+            col.operator("a2f.check_connection", icon="URL")
+        col.prop(s, "character")
+        if s.character == "CUSTOM":
+            col.prop(s, "character_yaml")
+        row = col.row(align=True)
+        row.prop(s, "emotion")
+        sub = row.row()
+        sub.enabled = s.emotion != "NONE"
+        sub.prop(s, "emotion_strength")
+
+        box = layout.box()
+        box.prop(s.face, "enabled")
+        if s.face.enabled:
+            for name in FACE_PARAM_RANGES:
+                box.prop(s.face, name)
+
+        box = layout.box()
+        box.label(text="Target", icon="MESH_DATA")
+        box.prop(s, "use_selected")
+        if not s.use_selected:
+            box.prop(s, "target")
+        names = target_names(context)
+        box.label(text=", ".join(names) if names else "no mesh selected", icon="NONE" if names else "ERROR")
+        row = box.row(align=True)
+        row.prop(s, "mapping")
+        row.operator("a2f.auto_map", text="Auto-map")
+        if s.mapping == "CUSTOM":
+            box.prop(s, "mapping_yaml")
+        if s.mapping_summary:
+            box.label(text=s.mapping_summary)
+        if len(s.unmatched):
+            shown = [c.name for c in s.unmatched][:12]
+            more = len(s.unmatched) - len(shown)
+            flow = box.column(align=True)
+            flow.label(text="Unmatched channels:", icon="INFO")
+            for i in range(0, len(shown), 3):
+                flow.label(text="  " + ", ".join(shown[i:i + 3]))
+            if more:
+                flow.label(text=f"  ... and {more} more")
+
+        box = layout.box()
+        box.label(text="Timing and output", icon="TIME")
+        box.prop(s, "start_frame")
+        box.prop(s, "fps_mode")
+        box.prop(s, "existing_action")
+        box.prop(s, "push_to_nla")
+        box.prop(s, "add_sound_strip")
+
+        if running_job(context.scene) is not None:
+            layout.prop(s, "progress", text=s.status or "Working", slider=True)
+            layout.operator("a2f.cancel_bake", icon="CANCEL")
+        else:
+            layout.operator("a2f.bake", icon="SHAPEKEY_DATA")
+        row = layout.row()
+        row.operator("a2f.import_clip", icon="IMPORT")
+        if s.last_report:
+            layout.label(text=s.last_report)
+
+
+CLASSES = (A2F_PT_main,)

@@ -1,0 +1,198 @@
+"""Headless bake: speech (or an A2F CSV/JSON) -> shape-key animation, optionally exported.
+
+  blender -b scene.blend -P bake.py -- --audio FILE_OR_DIR --object NAME [options]
+  python bake.py scene.blend -- --audio FILE_OR_DIR --object NAME [options]     (with the bpy module)
+
+A folder bakes one Action per audio file (named after it); --jobs N runs N inferences at once while
+keys are written on the main thread. Exit code 0 when every file baked, else the worst error's code
+(2 bad input, 3 server unreachable, 1 internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def script_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(blender-side args, script args) split at '--'."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return [], argv
+
+
+def parse(args: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bake.py", description="Bake speech onto a mesh's shape keys (headless).")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--audio", help="audio file, or a folder: one take per audio file")
+    src.add_argument("--clip", help="an A2F animation_frames.csv or Omniverse .json to bake without inference")
+    p.add_argument("--object", action="append", required=True, help="target mesh object (repeat for several)")
+    p.add_argument("--preset", default="claire", help="character preset (claire, mark, james) or a YAML file")
+    p.add_argument("--emotion", default="", help="emotion preset name")
+    p.add_argument("--emotion-strength", type=float, default=0.6)
+    p.add_argument("--transcript", default="", help="the spoken words, or a .txt file")
+    p.add_argument("--backend", default="local", help="local | nim | sdk")
+    p.add_argument("--mapping", default="arkit", help="rig mapping preset name or YAML file")
+    p.add_argument("--start-frame", type=int, default=0, help="scene frame of the audio start (default 0)")
+    p.add_argument("--fps-mode", default="SUBFRAME", choices=["SUBFRAME", "RESAMPLE", "SCENE"],
+                   help="60 fps samples on subframes | resample to the scene rate | set the scene to 60 fps")
+    p.add_argument("--existing-action", default="KEEP", choices=["KEEP", "NLA"])
+    p.add_argument("--nla", action="store_true", help="also put each take on an NLA track")
+    p.add_argument("--no-sound", action="store_true", help="do not add a sound strip")
+    p.add_argument("--jobs", type=int, default=1, help="inferences run at once for a folder (threads)")
+    p.add_argument("--export", default="", help="out.glb | out.gltf | out.fbx (for a folder: <stem>_<take>.<ext>)")
+    p.add_argument("--save", default="", help="save the baked scene as this .blend")
+    nim = p.add_argument_group("NIM connection (--backend nim)")
+    nim.add_argument("--url", default="127.0.0.1:52000")
+    nim.add_argument("--secure-mode", default="disabled", choices=["disabled", "tls", "mtls"])
+    nim.add_argument("--root-cert", default=None)
+    nim.add_argument("--client-cert", default=None)
+    nim.add_argument("--client-key", default=None)
+    nim.add_argument("--function-id", default=None)
+    nim.add_argument("--api-key", default=None, help="NVCF key (default: $NVIDIA_API_KEY)")
+    nim.add_argument("--timeout", type=float, default=None)
+    sdk = p.add_argument_group("SDK (--backend sdk)")
+    sdk.add_argument("--sdk-binding", default=None)
+    sdk.add_argument("--sdk-model", default=None)
+    return p.parse_args(args)
+
+
+def backend_options(a: argparse.Namespace) -> dict:
+    import os
+
+    if a.backend == "nim":
+        return {"url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert,
+                "client_cert_path": a.client_cert, "client_key_path": a.client_key, "function_id": a.function_id,
+                "api_key": a.api_key or os.environ.get("NVIDIA_API_KEY"), "timeout": a.timeout}
+    if a.backend == "sdk":
+        return {"binding_path": a.sdk_binding, "model_path": a.sdk_model}
+    return {}
+
+
+def export_path(export: str, take: str, many: bool) -> str:
+    if not export or not many:
+        return export
+    p = Path(export)
+    return str(p.with_name(f"{p.stem}_{take}{p.suffix}"))
+
+
+def run(args: list[str]) -> int:
+    from a2f_core.errors import A2FError
+    from addon.bake import core
+
+    a = parse(args)
+    if a.audio and Path(a.audio).is_dir():
+        inputs = core.audio_files(a.audio)
+        if not inputs:
+            print(f"bake.py: {a.audio}: no audio files (.wav .flac .ogg .mp3) in this folder", file=sys.stderr)
+            return 2
+    else:
+        inputs = [Path(a.audio or a.clip)]
+    many = len(inputs) > 1
+    specs = []
+    for f in inputs:
+        specs.append(core.BakeSpec(
+            objects=a.object, audio=str(f) if a.audio else "", clip=str(f) if a.clip else "",
+            transcript=a.transcript, backend=a.backend, backend_options=backend_options(a), character=a.preset,
+            emotion=a.emotion, emotion_strength=a.emotion_strength, mapping=a.mapping, start_frame=a.start_frame,
+            fps_mode=a.fps_mode, existing_action=a.existing_action, push_to_nla=a.nla, add_sound_strip=not a.no_sound,
+            export=export_path(a.export, f.stem, many),
+        ))
+    rows: list[tuple[str, str, dict, str]] = []  # file, status, timings, message
+    worst = 0
+
+    def fail(f: Path, e: BaseException) -> None:
+        nonlocal worst
+        if isinstance(e, A2FError):
+            code, msg = e.exit_code, str(e)
+        else:
+            code, msg = 1, f"internal error: {e!r}"
+            traceback.print_exception(e)
+        worst = max(worst, code)
+        print(f"[FAILED] {f.name}: {msg}", file=sys.stderr)
+        rows.append((f.name, "FAILED", {}, msg))
+
+    jobs = []
+    for f, spec in zip(inputs, specs):  # resolve on the main thread: bad targets fail before any inference
+        try:
+            jobs.append((f, core.resolve(spec)))
+        except Exception as e:
+            fail(f, e)
+    total = len(jobs)
+
+    def compute(item):
+        f, job = item
+        core.compute(job)
+        return job
+
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        futures = [(f, job, pool.submit(compute, (f, job))) for f, job in jobs]
+        for i, (f, job, fut) in enumerate(futures, 1):
+            try:
+                fut.result()
+                rep = core.write(job)  # main thread
+            except Exception as e:
+                fail(f, e)
+                continue
+            print(f"[{i}/{total}] {f.name}: {rep.summary()}" + (f" -> {rep.export}" if rep.export else ""))
+            for note in rep.notes:
+                print(f"        {note}")
+            rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
+    if a.save and any(r[1] == "ok" for r in rows):
+        import bpy
+
+        bpy.ops.wm.save_as_mainfile(filepath=str(Path(a.save).resolve()))
+        print(f"saved {a.save}")
+    print_summary(rows)
+    return worst
+
+
+def print_summary(rows) -> None:
+    stages = ("decode", "inference", "key_write", "export")
+    head = f"{'file':<28} {'status':<7}" + "".join(f" {s:>10}" for s in stages) + "  action / reason"
+    print(head)
+    print("-" * len(head))
+    for name, status, t, msg in rows:
+        cells = "".join(f" {t[s]:>9.3f}s" if s in t else f" {'-':>10}" for s in stages)
+        print(f"{name[:28]:<28} {status:<7}{cells}  {msg}")
+    ok = sum(1 for r in rows if r[1] == "ok")
+    print(f"{ok} of {len(rows)} baked")
+
+
+def main() -> int:
+    import bpy
+
+    _, args = script_args(sys.argv)
+    if not bpy.app.binary_path:
+        # `python bake.py scene.blend -- ...`: open the .blend ourselves (the bpy module has no command line)
+        for arg in sys.argv[1:]:
+            if arg == "--":
+                break
+            if arg.endswith(".blend"):
+                bpy.ops.wm.open_mainfile(filepath=str(Path(arg).resolve()))
+    t0 = time.perf_counter()
+    rc = run(args)
+    print(f"bake.py finished in {time.perf_counter() - t0:.2f} s (exit {rc})")
+    return rc
+
+
+if __name__ == "__main__":
+    import os
+
+    import bpy
+
+    rc = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if not bpy.app.binary_path and bpy.app.version < (4, 3, 0):
+        os._exit(rc)  # the bpy 4.2 module crashes at interpreter exit after a glTF export
+    sys.exit(rc)

@@ -1,0 +1,77 @@
+"""bake.py as users run it: `python bake.py scene.blend -- ...` in a fresh process (the bpy module stands in for
+`blender -b scene.blend -P bake.py -- ...`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import bpy
+import numpy as np
+import pytest
+from blender_helpers import HELLO, ROOT, accessor, read_glb, read_keys, wave_clip, write_nvidia_csv
+
+from a2f_core.names import ARKIT_52
+from addon import demo_rig
+
+
+@pytest.fixture
+def scene_file(tmp_path):
+    bpy.context.scene.render.fps = 60
+    demo_rig.build("Face", segments=32, rings=24)
+    path = tmp_path / "scene.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+def run_bake(blend, *args, timeout=240):
+    cmd = [sys.executable, str(ROOT / "bake.py"), str(blend), "--", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_clip_bake_export_and_save(scene_file, tmp_path):
+    clip = wave_clip(46, fps=30.0)
+    csv = write_nvidia_csv(tmp_path / "animation_frames.csv", clip)
+    out = tmp_path / "baked.blend"
+    r = run_bake(scene_file, "--clip", csv, "--object", "Face", "--start-frame", 3, "--export", tmp_path / "f.glb",
+                 "--save", out)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "1 of 1 baked" in r.stdout and "key_write" in r.stdout
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    ob = bpy.data.objects["Face"]
+    assert ob.data.shape_keys.animation_data.action.name == "animation_frames"
+    frames = 3 + np.arange(0, 91)
+    expect = np.stack([np.interp((frames - 3) / 60.0, clip.times, clip.weights[:, j]) for j in range(52)], axis=1)
+    np.testing.assert_allclose(read_keys(ob, ARKIT_52, frames), expect, atol=1e-5)
+    doc, binary = read_glb(tmp_path / "f.glb")
+    sampler = doc["animations"][0]["samplers"][0]
+    times = accessor(doc, binary, sampler["input"])
+    assert times[0] == 0.0 and abs(times[-1] - 1.5) < 1e-5
+
+
+def test_folder_batch_with_one_broken_file(scene_file, tmp_path):
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    shutil.copy(HELLO, voices / "a_hello.wav")
+    shutil.copy(HELLO, voices / "c_hello.wav")
+    (voices / "b_broken.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt garbage" * 4)
+    (voices / "notes.txt").write_text("not audio")
+    out = tmp_path / "batch.blend"
+    r = run_bake(scene_file, "--audio", voices, "--object", "Face", "--jobs", 2, "--transcript",
+                 HELLO.with_suffix(".txt"), "--save", out, "--no-sound")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "b_broken.wav" in r.stderr and "cannot read" in r.stderr
+    assert "2 of 3 baked" in r.stdout
+    for stage in ("decode", "inference", "key_write", "export"):
+        assert stage in r.stdout
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    assert {"a_hello", "c_hello"} <= set(bpy.data.actions.keys())
+    assert "b_broken" not in bpy.data.actions
+    assert bpy.data.objects["Face"].data.shape_keys.animation_data.action.name == "c_hello"
+
+
+def test_bad_arguments_exit_nonzero_with_a_message(scene_file):
+    r = run_bake(scene_file, "--audio", HELLO, "--object", "Nope")
+    assert r.returncode == 2
+    assert "no object named 'Nope'" in r.stderr
