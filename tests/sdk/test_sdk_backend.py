@@ -406,3 +406,19 @@ def test_cli_reports_what_is_missing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2
     assert "sdk backend is not available" in err and "no SDK model path" in err and "Traceback" not in err
+
+
+def test_cli_flags_configure_the_sdk_backend(model_json, tmp_path, monkeypatch, capsys, standin):
+    from a2f_core.audio import save_wav
+    from a2f_core.cli.main import main
+
+    monkeypatch.delenv("A2F_SDK_BINDING_PATH", raising=False)
+    monkeypatch.delenv("A2F_SDK_MODEL_PATH", raising=False)
+    wav = tmp_path / "burst.wav"
+    save_wav(wav, burst_audio())
+    rc = main(["infer", str(wav), "--backend", "sdk", "--binding-path", str(STANDIN), "--model-path",
+               str(model_json), "--use-gpu-solver", "-o", str(tmp_path / "out")])
+    assert rc == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / "animation_frames.csv").stat().st_size > 0
+    inits = [c for c in standin().CALLS if c["call"] == "init"]
+    assert inits and inits[-1]["use_gpu_solver"] is True and inits[-1]["model_path"] == str(model_json)
