@@ -4,7 +4,7 @@
     python build_addon.py                      # all platforms into dist/
     python build_addon.py --platform linux-x64 --out dist --offline
 
-Each zip holds the add-on package (addon/ at the zip root), a2f_core/ and presets/ inside it,
+Each zip holds the add-on package (addon/ at the zip root), a2f_core/ and presets/ in its vendor/ folder,
 wheels/ and a blender_manifest.toml listing exactly that platform's wheels. Wheels come from PyPI
 (``pip download --only-binary=:all: --no-deps``) for Python 3.11 (Blender 4.2-5.0) and 3.13
 (Blender 5.1+) and are cached in .cache/wheels/ so rebuilds work offline. Zips are reproducible:
@@ -43,6 +43,9 @@ CACHE = ROOT / ".cache" / "wheels"
 ADDON_DIR = ROOT / "addon"
 # Copied inside the add-on package, next to its __init__.py.
 PAYLOAD_DIRS = ("a2f_core", "presets")
+# Inside the add-on folder; only this folder goes on sys.path, so the add-on's own subpackages
+# (bake, export, ui, ...) never shadow another add-on's modules.
+VENDOR = "vendor"
 MAX_ZIP_BYTES = 100_000_000  # 100 MB
 
 # Blender 4.2-5.0 run Python 3.11, Blender 5.1+ Python 3.13.
@@ -316,7 +319,7 @@ def build_platform(
     wheels = collect_wheels(platform, cache=cache, offline=offline)
     files = _tree(ADDON_DIR, "")
     for d in PAYLOAD_DIRS:
-        files.update(_tree(ROOT / d, f"{d}/"))
+        files.update(_tree(ROOT / d, f"{VENDOR}/{d}/"))
     if (ROOT / "LICENSE").is_file():
         files["LICENSE"] = ROOT / "LICENSE"
     entries = {name: p.read_bytes() for name, p in files.items()}

@@ -28,7 +28,7 @@ EXT_ID = "a2f_lipsync"
 AUDIO = ROOT / "tests" / "fixtures" / "bob_movie.wav"  # "Bob made a movie ..."
 # What the zip must provide (import name -> where it must come from inside the user folder).
 BUNDLED = {
-    "a2f_core": "extensions/user_default/" + EXT_ID,
+    "a2f_core": "extensions/user_default/" + EXT_ID + "/vendor",
     "grpc": "extensions/.local",
     "grpc_health": "extensions/.local",
     "google.protobuf": "extensions/.local",
@@ -70,8 +70,9 @@ def test_zip_layout_size_and_manifest(built):
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
         infos = zf.infolist()
     assert names == sorted(names)
-    assert {"__init__.py", "a2f_core/__init__.py", "blender_manifest.toml"} <= set(names)
-    assert any(n.startswith("presets/") for n in names)
+    assert {"__init__.py", "vendor/a2f_core/__init__.py", "blender_manifest.toml"} <= set(names)
+    assert any(n.startswith("vendor/presets/") for n in names)
+    assert not any(n.startswith(("a2f_core/", "presets/")) for n in names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith(("tests/", "."))]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
@@ -245,7 +246,7 @@ def test_zip_installs_enables_and_bakes_with_bundled_wheels(built, tmp_path):
     assert res["install"] == ["FINISHED"] and res["enabled"]
     for mod, where in expect.items():
         assert Path(res["files"][mod]).resolve().is_relative_to((user / where).resolve()), (mod, res["files"][mod])
-    assert Path(res["presets"]).resolve() == (user / "extensions/user_default" / EXT_ID / "presets").resolve()
+    assert Path(res["presets"]).resolve() == (user / "extensions/user_default" / EXT_ID / "vendor" / "presets").resolve()
     assert res["local"][0], res["local"][1]
 
     # the demo head is animated for the whole clip, and the mouth moves
