@@ -50,8 +50,9 @@ venv: $(VENV)/.ok
 venvs: $(VENV)/.ok .venv-b42/.ok .venv-b313/.ok
 
 demo: $(VENV)/.ok
-	$(BIN)/a2f infer samples/hello.wav --plot -o out/demo
-	@echo "demo outputs are in out/demo/"
+	$(BIN)/a2f infer samples/hello.wav --emotion joy --emotion-strength 0.5 --plot -o out/demo
+	$(BIN)/python demo/make_demo.py --out out/demo
+	@echo "demo outputs are in out/demo/: animation_frames.csv, emotion CSVs, out.wav, curves.png, demo.blend, demo.glb, contact_sheet.png"
 
 lint: $(VENV)/.ok
 	$(BIN)/ruff check .

@@ -52,29 +52,30 @@ def parse(args: list[str]) -> argparse.Namespace:
     p.add_argument("--export", default="", help="out.glb | out.gltf | out.fbx (for a folder: <stem>_<take>.<ext>)")
     p.add_argument("--save", default="", help="save the baked scene as this .blend")
     nim = p.add_argument_group("NIM connection (--backend nim)")
-    nim.add_argument("--url", default="127.0.0.1:52000")
+    nim.add_argument("--url", default=None, help="HOST:PORT (default 127.0.0.1:52000, or NVCF with --function-id)")
     nim.add_argument("--secure-mode", default="disabled", choices=["disabled", "tls", "mtls"])
-    nim.add_argument("--root-cert", default=None)
-    nim.add_argument("--client-cert", default=None)
-    nim.add_argument("--client-key", default=None)
-    nim.add_argument("--function-id", default=None)
-    nim.add_argument("--api-key", default=None, help="NVCF key (default: $NVIDIA_API_KEY)")
+    nim.add_argument("--root-cert-path", default=None, help="CA certificate (PEM) for tls/mtls")
+    nim.add_argument("--client-cert-path", default=None, help="client certificate (PEM) for mtls")
+    nim.add_argument("--client-key-path", default=None, help="client private key (PEM) for mtls")
+    nim.add_argument("--function-id", default=None, help="NVCF function id; the API key comes from $NVCF_API_KEY")
     nim.add_argument("--timeout", type=float, default=None)
     sdk = p.add_argument_group("SDK (--backend sdk)")
-    sdk.add_argument("--sdk-binding", default=None)
-    sdk.add_argument("--sdk-model", default=None)
+    sdk.add_argument("--binding-path", default=None, help="SDK binding folder (default $A2F_SDK_BINDING_PATH)")
+    sdk.add_argument("--model-path", default=None, help="SDK model.json (default $A2F_SDK_MODEL_PATH)")
+    sdk.add_argument("--use-gpu-solver", action="store_true")
     return p.parse_args(args)
 
 
 def backend_options(a: argparse.Namespace) -> dict:
-    import os
-
+    # No API key option: a key on the command line leaks into shell history and process lists;
+    # the nim backend reads $NVCF_API_KEY itself.
     if a.backend == "nim":
-        return {"url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert,
-                "client_cert_path": a.client_cert, "client_key_path": a.client_key, "function_id": a.function_id,
-                "api_key": a.api_key or os.environ.get("NVIDIA_API_KEY"), "timeout": a.timeout}
+        opts = {"url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert_path,
+                "client_cert_path": a.client_cert_path, "client_key_path": a.client_key_path,
+                "function_id": a.function_id, "timeout": a.timeout}
+        return {k: v for k, v in opts.items() if v is not None}
     if a.backend == "sdk":
-        return {"binding_path": a.sdk_binding, "model_path": a.sdk_model}
+        return {"binding_path": a.binding_path, "model_path": a.model_path, "use_gpu_solver": a.use_gpu_solver}
     return {}
 
 

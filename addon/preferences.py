@@ -28,7 +28,7 @@ class A2FPreferences(bpy.types.AddonPreferences):
     nim_client_key: StringProperty(name="Client key", subtype="FILE_PATH", description="PEM, for mutual TLS")
     nim_function_id: StringProperty(name="NVCF function ID", description="Only for NVIDIA's cloud (NVCF)")
     nim_api_key: StringProperty(name="NVCF API key", subtype="PASSWORD",
-                                description="Only for NVCF. Empty: the NVIDIA_API_KEY environment variable is used")
+                                description="Only for NVCF. Empty: the NVCF_API_KEY environment variable is used")
     nim_timeout: FloatProperty(name="Timeout (s)", default=30.0, min=1.0, max=600.0)
     sdk_binding_path: StringProperty(name="SDK binding", subtype="FILE_PATH",
                                      description="Folder or file of the audio2face_py binding built from NVIDIA's SDK")
@@ -78,7 +78,7 @@ def nim_options(prefs) -> dict:
         "client_cert_path": _abs(prefs.nim_client_cert),
         "client_key_path": _abs(prefs.nim_client_key),
         "function_id": prefs.nim_function_id or None,
-        "api_key": prefs.nim_api_key or os.environ.get("NVIDIA_API_KEY") or None,
+        "api_key": prefs.nim_api_key or os.environ.get("NVCF_API_KEY") or None,
         "timeout": prefs.nim_timeout,
     }
 

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     scene.world = world
 
     rep = core.bake(core.BakeSpec(objects=[head.name], audio=str(SAMPLE), transcript=str(SAMPLE.with_suffix(".txt")),
-                                  backend="local", start_frame=1, export=str(out / "demo.glb")))
+                                  backend="local", emotion="joy", emotion_strength=0.5, start_frame=1, export=str(out / "demo.glb")))
     print(rep.summary())
     for note in rep.notes:
         print("  " + note)
