@@ -1,0 +1,198 @@
+"""LocalBackend: the bundled CPU backend (pocketsphinx phones -> visemes -> ARKit-52 at 60 fps)."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from ... import audio as audio_mod
+from ...audio import Audio
+from ...clip import Clip, EmotionTrack, frame_count, frame_times
+from ...config import FACE_PARAM_RANGES, RunConfig
+from ...errors import BackendError
+from ...names import ARKIT_52, EMOTIONS
+from ..base import Availability, CancelToken, Capabilities, ProgressFn, report
+from . import curves, face, phones
+from .tables import load_emotion_table, load_viseme_table
+from .visemes import to_segments
+
+FPS = 60.0
+IDX = {n: i for i, n in enumerate(ARKIT_52)}
+UPPER = [i for i, n in enumerate(ARKIT_52) if n.startswith(("eye", "brow", "cheekSquint", "noseSneer"))]
+LOWER = [i for i in range(len(ARKIT_52)) if i not in UPPER]
+MODEL_FILES = ("en-us/en-us/mdef", "en-us/cmudict-en-us.dict", "en-us/en-us.lm.bin", "en-us/en-us-phone.lm.bin")
+
+
+MAX_UNCOVERED = 0.3  # share of loud frames an alignment may leave in pauses before it is rejected
+
+
+def uncovered_speech(phone_list: list[phones.Phone], energy: np.ndarray, times: np.ndarray) -> float:
+    """Share of loud frames that an alignment puts in silence (a transcript that is too short)."""
+    loud = energy > 0.5
+    if not loud.any():
+        return 0.0
+    sil = np.zeros(len(times), bool)
+    for p in phone_list:
+        if p.name == "SIL":
+            sil[(times >= p.start) & (times < p.end)] = True
+    return float((loud & sil).sum() / loud.sum())
+
+
+def _relative(config: RunConfig, name: str) -> float:
+    """A face parameter as a factor of its SDK default (1.0 at the default)."""
+    default = FACE_PARAM_RANGES[name][2]
+    return config.face(name) / default if default else config.face(name)
+
+
+def _tau(smoothing: float, default: float) -> float:
+    """Smoothing time constant from an SDK smoothing value (the default gives a 12 Hz cutoff)."""
+    return float(np.clip(curves.DEFAULT_TAU * (0.5 + 0.5 * smoothing / default), 0.004, 0.1))
+
+
+class LocalBackend:
+    """Offline CPU lip-sync. English speech; a transcript makes it much more accurate."""
+
+    name = "local"
+    capabilities = Capabilities(
+        label="Bundled CPU",
+        description="Offline lip-sync on the CPU (pocketsphinx phones -> visemes); English; "
+        "a transcript improves accuracy",
+        needs_network=False,
+        needs_gpu=False,
+        streams=False,
+        accepts_transcript=True,
+        emits_emotions=True,
+        native_fps=FPS,
+    )
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise BackendError(f"local backend: workers must be 1 or more, got {workers}")
+        self.workers = workers or phones.default_workers()
+
+    def availability(self) -> Availability:
+        try:
+            import os
+
+            from pocketsphinx import get_model_path
+        except ImportError as e:
+            return Availability(False, f"pocketsphinx is not installed ({e}); install pocketsphinx==5.1.1")
+        missing = [f for f in MODEL_FILES if not os.path.exists(get_model_path(f))]
+        if missing:
+            return Availability(False, f"pocketsphinx's English model is incomplete (missing {missing[0]}); "
+                                       "reinstall pocketsphinx==5.1.1")
+        return Availability(True)
+
+    def infer(
+        self,
+        audio: Audio,
+        config: RunConfig,
+        *,
+        transcript: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Clip:
+        token = cancel or CancelToken()
+        report(progress, 0.0, "preparing audio")
+        audio_mod.check(audio, max_seconds=None)
+        vtable, etable = load_viseme_table(), load_emotion_table()
+        a16 = audio.resampled(phones.RATE)
+        pcm = np.round(np.clip(a16.samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+        duration = audio.duration
+        n = frame_count(duration, FPS)
+        times = frame_times(n, FPS)
+        warnings: list[str] = []
+        energy = curves.loudness(a16.samples, phones.RATE, times)
+        token.check()
+
+        results: list[phones.Result] = []
+        words = phones.words_of(transcript) if transcript else []
+        if transcript is not None and transcript.strip() and not words:
+            warnings.append("the transcript has no words; recognised the speech instead")
+        if words:
+            report(progress, 0.05, "aligning the transcript")
+            r, more = phones.align_long(pcm, words, self.workers, token.check)
+            warnings.extend(more)
+            if r is None:
+                warnings.append(
+                    "the transcript does not match the audio (alignment failed at every beam); "
+                    "recognised the speech instead - check that the transcript is for this audio"
+                )
+            elif (miss := uncovered_speech(r.phones, energy, times)) > MAX_UNCOVERED:
+                warnings.append(
+                    f"the transcript covers only part of the speech ({miss:.0%} of the loud audio fell in "
+                    "pauses); recognised the speech instead - check that the transcript is complete"
+                )
+                r = None
+            else:
+                results = [r]
+                warnings.extend(r.warnings)
+            token.check()
+        if not results:
+            report(progress, 0.1, "recognising speech")
+            results, more = phones.recognize_long(
+                pcm, self.workers, token.check, lambda f: report(progress, 0.1 + 0.7 * f, "recognising speech")
+            )
+            warnings.extend(more)
+            n_allphone = sum(r.path == "allphone" for r in results)
+            if 0 < n_allphone < len(results):
+                warnings.append(f"{n_allphone} of {len(results)} pieces fell back to phone recognition")
+        path = results[0].path if len(results) == 1 else ("asr" if any(r.path == "asr" for r in results) else "allphone")
+        phone_list = [p for r in results for p in r.phones]
+        if all(p.name == "SIL" for p in phone_list):
+            warnings.append("no speech was found in the audio; the mouth stays at rest")
+
+        token.check()
+        report(progress, 0.85, "building curves")
+        segments = to_segments(phone_list)
+        lower_tau = _tau(config.face("lowerFaceSmoothing"), FACE_PARAM_RANGES["lowerFaceSmoothing"][2])
+        w = curves.mouth_curves(segments, times, FPS, vtable, energy, lower_tau)
+        w *= _relative(config, "lowerFaceStrength")
+        w[:, IDX["tongueOut"]] *= _relative(config, "tongueStrength")
+        self._lip_offset(w, config)
+
+        seed = zlib.crc32(pcm.tobytes())
+        upper = face.upper_face(times, energy, seed, config)
+        upper_tau = _tau(config.face("upperFaceSmoothing"), FACE_PARAM_RANGES["upperFaceSmoothing"][2])
+        upper = curves.smooth(upper, upper_tau, FPS)
+        upper[:, UPPER] *= _relative(config, "upperFaceStrength")
+        w += upper
+
+        requested, smoothed = face.emotion_tracks(times, config)
+        emo = face.emotion_face(smoothed, etable)
+        emo[:, UPPER] *= _relative(config, "upperFaceStrength")
+        emo[:, LOWER] *= _relative(config, "lowerFaceStrength")
+        w += emo
+        w *= _relative(config, "skinStrength")
+        curves.impose_lip_constraints(w, segments, times)
+        w = np.clip(w, 0.0, 1.0)
+        token.check()
+
+        clip = Clip(
+            list(ARKIT_52), times, w.astype(np.float32), FPS,
+            input_emotions=EmotionTrack(list(EMOTIONS), times, requested),
+            output_emotions=EmotionTrack(list(EMOTIONS), times, smoothed),
+            meta={
+                "backend": self.name,
+                "path": path,
+                "warnings": warnings,
+                "text": " ".join(r.text for r in results if r.text),
+                "phones": [(p.name, round(p.start, 3), round(p.end, 3)) for p in phone_list],
+                "pieces": sum(r.pieces for r in results),
+            },
+        )
+        clip = clip.postprocess(config.bs_multipliers, config.bs_offsets, clamp=config.enable_clamping_bs_weight)
+        report(progress, 1.0, "done")
+        return clip
+
+    @staticmethod
+    def _lip_offset(w: np.ndarray, config: RunConfig) -> None:
+        """lipOpenOffset relative to the SDK default: > 0 parts the lips, < 0 presses them."""
+        delta = config.face("lipOpenOffset") - FACE_PARAM_RANGES["lipOpenOffset"][2]
+        if delta > 0:
+            for n in ("mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight"):
+                w[:, IDX[n]] += delta
+        elif delta < 0:
+            for n in ("mouthPressLeft", "mouthPressRight"):
+                w[:, IDX[n]] += -delta

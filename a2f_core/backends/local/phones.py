@@ -1,0 +1,499 @@
+"""Speech -> timed CMU phones with pocketsphinx 5.1.1 (its English model ships in the wheel).
+
+Three paths, best first:
+  align    - a transcript is given: forced alignment, beam widened 1e-48 -> 1e-80 -> 1e-120 -> 1e-200
+             (synthetic and trimmed speech often fails at the default beam);
+  asr      - no (usable) transcript: word recognition, then phone alignment of the hypothesis;
+  allphone - phone recognition, when word recognition finds nothing or cannot be aligned.
+Audio is decoded at 16 kHz with dither (seeded) and 0.3 s of padding. Long audio is cut at pauses
+and the pieces decoded in worker processes (the decoder holds the GIL, so threads do not help).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ...errors import BackendError
+
+RATE = 16000
+FRAME = 0.01  # pocketsphinx frame (s)
+PAD = 0.3  # s of silence around every decoded piece
+BEAMS = (1e-48, 1e-80, 1e-120, 1e-200)
+# Dither is added here (seeded per piece) and the features (CMN) are reset before every utterance,
+# so a decode never depends on what the decoder saw before: same audio, same phones.
+COMMON = {"dither": False, "loglevel": "FATAL"}
+DITHER = 1.0  # LSB of noise against digital silence
+# word recognition: the lipsync notes' fast settings (about 2x faster than the defaults on natural
+# speech, with the same mouth curves)
+ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 3000, "fwdflat": False}
+
+# pocketsphinx's filler "phones" and noise words all mean "no speech shape"
+_FILLERS = {"SIL", "+SPN+", "+NSN+", "+BREATH+", "+COUGH+", "+NOISE+", "+UH+", "+UM+", "+SMACK+", "<sil>", "<s>", "</s>"}
+
+
+@dataclass
+class Phone:
+    """A CMU phone (``SIL`` for silence) from ``start`` to ``end`` seconds."""
+
+    name: str
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Result:
+    phones: list[Phone]
+    path: str  # "align" | "asr" | "allphone"
+    text: str = ""  # recognised or aligned words
+    warnings: tuple[str, ...] = ()
+    pieces: int = 1  # pieces of audio decoded separately
+
+
+# --- transcript -> words --------------------------------------------------------------------------
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
+    "sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> list[str]:
+    """English words for 0 <= n < 1e6 (digits are read one by one beyond)."""
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        return [_TENS[n // 10]] + (number_words(n % 10) if n % 10 else [])
+    if n < 1000:
+        return [_ONES[n // 100], "hundred"] + (number_words(n % 100) if n % 100 else [])
+    if n < 1_000_000:
+        return number_words(n // 1000) + ["thousand"] + (number_words(n % 1000) if n % 1000 else [])
+    return [_ONES[int(c)] for c in str(n)]
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words of a transcript: punctuation dropped, numbers spelled out."""
+    out: list[str] = []
+    for tok in re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d+", text.replace("\u2019", "'")):
+        out.extend(number_words(int(tok)) if tok.isdigit() else [tok.lower()])
+    return out
+
+
+# --- letter-to-sound for words missing from the CMU dictionary -----------------------------------
+
+_LTS = [
+    ("tch", "CH"), ("sch", "S K"), ("igh", "AY"), ("ough", "AO"),
+    ("ch", "CH"), ("sh", "SH"), ("th", "TH"), ("ph", "F"), ("ck", "K"), ("ng", "NG"), ("qu", "K W"),
+    ("wh", "W"), ("gh", "G"), ("oo", "UW"), ("ee", "IY"), ("ea", "IY"), ("ai", "EY"), ("ay", "EY"),
+    ("ou", "AW"), ("ow", "OW"), ("oi", "OY"), ("oy", "OY"), ("au", "AO"), ("aw", "AO"), ("ar", "AA R"),
+    ("or", "AO R"), ("er", "ER"), ("ir", "ER"), ("ur", "ER"), ("ie", "IY"), ("oa", "OW"), ("ew", "UW"),
+    ("a", "AE"), ("b", "B"), ("c", "K"), ("d", "D"), ("e", "EH"), ("f", "F"), ("g", "G"), ("h", "HH"),
+    ("i", "IH"), ("j", "JH"), ("k", "K"), ("l", "L"), ("m", "M"), ("n", "N"), ("o", "AA"), ("p", "P"),
+    ("q", "K"), ("r", "R"), ("s", "S"), ("t", "T"), ("u", "AH"), ("v", "V"), ("w", "W"), ("x", "K S"),
+    ("y", "IY"), ("z", "Z"),
+]
+
+
+def letter_to_sound(word: str) -> str:
+    """A rough ARPAbet pronunciation by spelling rules (for out-of-vocabulary words only)."""
+    w = re.sub(r"[^a-z]", "", word.lower())
+    w = re.sub(r"(.)\1", r"\1", w)  # double letters sound once
+    if len(w) > 2 and w.endswith("e") and w[-2] not in "aeiou":
+        w = w[:-1]  # silent final e
+    out: list[str] = []
+    i = 0
+    while i < len(w):
+        if i == 0 and w[0] == "y":
+            out.append("Y")
+            i += 1
+            continue
+        for letters, phones in _LTS:
+            if w.startswith(letters, i):
+                out.extend(phones.split())
+                i += len(letters)
+                break
+        else:
+            i += 1
+    return " ".join(out) or "AH"
+
+
+# --- decoders --------------------------------------------------------------------------------------
+
+def _decoder(**kw):
+    from pocketsphinx import Decoder
+
+    return Decoder(**COMMON, **kw)
+
+
+def _padded(pcm: np.ndarray) -> bytes:
+    pad = np.zeros(int(PAD * RATE), np.float64)
+    x = np.concatenate([pad, pcm.astype(np.float64), pad])
+    x += np.random.default_rng(1).normal(0.0, DITHER, len(x))
+    return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+
+
+def _run(dec, data: bytes) -> None:
+    dec.reinit_feat()
+    dec.start_utt()
+    dec.process_raw(data, full_utt=True)
+    dec.end_utt()
+
+
+def _phones_from_alignment(dec, offset: float, end: float) -> list[Phone]:
+    out = []
+    for e in dec.get_alignment().phones():
+        name = "SIL" if e.name in _FILLERS else e.name
+        t0 = e.start * FRAME - PAD + offset
+        t1 = (e.start + e.duration) * FRAME - PAD + offset
+        t0, t1 = max(t0, offset), min(t1, end)
+        if t1 > t0:
+            out.append(Phone(name, t0, t1))
+    return out
+
+
+class Recognizer:
+    """Lazily built pocketsphinx decoders (one set per process)."""
+
+    def __init__(self) -> None:
+        self._aligners: dict[float, Any] = {}
+        self._asr: Any = None
+        self._allphone: Any = None
+        self._spelled: set[str] = set()  # words added by letter rules (still "unknown" to lookup)
+
+    def aligner(self, beam: float):
+        if beam not in self._aligners:
+            self._aligners[beam] = _decoder(lm=None, bestpath=False, beam=beam)
+        return self._aligners[beam]
+
+    def lookup(self, word: str) -> str | None:
+        """The dictionary pronunciation, None for unknown words."""
+        return None if word in self._spelled else self.aligner(BEAMS[0]).lookup_word(word)
+
+    # -- with a transcript ---------------------------------------------------------------------
+    def _spell(self, words: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+        """Letter-rule pronunciations (and warnings) for words missing from the dictionary."""
+        warnings: list[str] = []
+        prons: dict[str, str] = {}
+        for w in dict.fromkeys(words):
+            if self.lookup(w) is None:
+                prons[w] = letter_to_sound(w)
+                warnings.append(
+                    f"word '{w}' is not in the pronouncing dictionary; spelled out by letter rules as {prons[w]}"
+                )
+        return prons, warnings
+
+    def _aligner_with(self, beam: float, prons: dict[str, str]):  # type: ignore[no-untyped-def]
+        dec = self.aligner(beam)
+        for w, p in prons.items():
+            if dec.lookup_word(w) != p:
+                dec.add_word(w, p, True)
+            self._spelled.add(w)
+        return dec
+
+    def word_pass(self, pcm: np.ndarray, words: Sequence[str]) -> list[tuple[str, float, float]] | None:
+        """Word-level forced alignment only: (word or "<sil>", start s, end s); None if it fails."""
+        prons, _ = self._spell(words)
+        data = _padded(pcm)
+        for beam in BEAMS:
+            dec = self._aligner_with(beam, prons)
+            try:
+                dec.set_align_text(" ".join(words))
+                _run(dec, data)
+                segs = [(re.sub(r"\(\d+\)$", "", g.word), g.start_frame * FRAME - PAD, (g.end_frame + 1) * FRAME - PAD)
+                        for g in dec.seg()]
+            except RuntimeError:
+                continue
+            if sum(1 for g in segs if g[0] not in _FILLERS) == len(words):
+                return segs
+        return None
+
+    def align(self, pcm: np.ndarray, words: Sequence[str], offset: float = 0.0) -> Result | None:
+        """Forced alignment with beam escalation; None when no beam fits the words to the audio."""
+        prons, warnings = self._spell(words)
+        text = " ".join(words)
+        data = _padded(pcm)
+        end = offset + len(pcm) / RATE
+        for beam in BEAMS:
+            dec = self._aligner_with(beam, prons)
+            try:
+                dec.set_align_text(text)
+                _run(dec, data)
+                dec.set_alignment()
+                _run(dec, data)
+                phones = _phones_from_alignment(dec, offset, end)
+            except RuntimeError:
+                continue
+            if phones:
+                return Result(phones, "align", text, tuple(warnings))
+        return None
+
+    # -- without a transcript ------------------------------------------------------------------
+    def recognize(self, pcm: np.ndarray, offset: float = 0.0) -> Result:
+        """Word recognition then phone alignment; phone recognition when that fails."""
+        end = offset + len(pcm) / RATE
+        data = _padded(pcm)
+        if self._asr is None:
+            self._asr = _decoder(**ASR_OPTIONS)
+        dec = self._asr
+        _run(dec, data)
+        hyp = dec.hyp()
+        text = hyp.hypstr.strip() if hyp is not None else ""
+        if text:
+            try:
+                dec.set_alignment()
+                _run(dec, data)
+                phones = _phones_from_alignment(dec, offset, end)
+                if any(p.name != "SIL" for p in phones):
+                    return Result(phones, "asr", text)
+            except RuntimeError:
+                pass
+            finally:
+                dec.activate_search()
+        return self.allphone(pcm, offset)
+
+    def allphone(self, pcm: np.ndarray, offset: float = 0.0) -> Result:
+        from pocketsphinx import get_model_path
+
+        if self._allphone is None:
+            self._allphone = _decoder(
+                allphone=get_model_path("en-us/en-us-phone.lm.bin"), lm=None, lw=2.0, pip=0.3, beam=1e-20,
+                pbeam=1e-20,
+            )
+        dec = self._allphone
+        _run(dec, _padded(pcm))
+        end = offset + len(pcm) / RATE
+        out = []
+        for s in dec.seg():
+            name = "SIL" if s.word in _FILLERS else s.word
+            t0 = max(offset, s.start_frame * FRAME - PAD + offset)
+            t1 = min(end, (s.end_frame + 1) * FRAME - PAD + offset)
+            if t1 > t0:
+                out.append(Phone(name, t0, t1))
+        return Result(out, "allphone")
+
+
+# --- long audio: cut at pauses, decode pieces in worker processes ---------------------------------
+
+def speech_regions(pcm: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech found by pocketsphinx's voice activity detector."""
+    from pocketsphinx import Segmenter, Vad
+
+    seg = Segmenter(vad_mode=Vad.LOOSE, sample_rate=RATE)
+    return [(s.start_time, s.end_time) for s in seg.segment(io.BytesIO(pcm.astype("<i2").tobytes()))]
+
+
+PIECE_TARGET = 6.0  # s: no-transcript audio is decoded in pieces of about this length,
+PIECE_MAX = 9.0  # once it is longer than this (pieces run in parallel worker processes)
+
+
+def split_at_pauses(
+    pcm: np.ndarray, target: float = PIECE_TARGET, max_len: float = PIECE_MAX
+) -> list[tuple[float, float]]:
+    """Cut points in the middle of pauses so pieces are about ``target`` s (never longer than
+    ``max_len`` unless there is no pause). The pieces cover the whole audio."""
+    total = len(pcm) / RATE
+    if total <= max_len:
+        return [(0.0, total)]
+    regions = speech_regions(pcm)
+    gaps = [(regions[i][1] + regions[i + 1][0]) / 2 for i in range(len(regions) - 1)]
+    cuts = [0.0]
+    for g in gaps:
+        if g - cuts[-1] >= target:
+            cuts.append(g)
+    if total - cuts[-1] < target / 2 and len(cuts) > 1:
+        cuts.pop()
+    cuts.append(total)
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+_RECOGNIZER: Recognizer | None = None
+
+
+def recognizer() -> Recognizer:
+    global _RECOGNIZER
+    if _RECOGNIZER is None:
+        _RECOGNIZER = Recognizer()
+    return _RECOGNIZER
+
+
+def _decode_piece(pcm: np.ndarray, offset: float) -> Result:
+    """Worker entry point (module level so process pools can pickle it)."""
+    return recognizer().recognize(pcm, offset)
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def _main_is_importable() -> bool:
+    """Spawned workers import the main script again: only safe when it guards its entry point."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        return True  # interactive, -c, or run with -m (imported by name)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    return re.search(r"""__name__\s*==\s*["']__main__["']""", text) is not None
+
+
+def can_use_processes() -> bool:
+    """Worker processes need a real Python executable and a main script that guards its entry
+    point; inside Blender (bpy loaded) everything is decoded in this process."""
+    exe = os.path.basename(sys.executable or "").lower()
+    return "bpy" not in sys.modules and exe.startswith("python") and _main_is_importable()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != workers:
+        if _POOL is not None:
+            _POOL.shutdown(cancel_futures=True)
+        import multiprocessing as mp
+
+        _POOL = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+        _POOL_SIZE = workers
+    return _POOL
+
+
+def shutdown_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(cancel_futures=True)
+        _POOL = None
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def recognize_long(
+    pcm: np.ndarray,
+    workers: int,
+    check: Callable[[], None],
+    progress: Callable[[float], None],
+    target: float = PIECE_TARGET,
+    max_len: float = PIECE_MAX,
+) -> tuple[list[Result], list[str]]:
+    """Recognise speech without a transcript, cutting audio longer than ``max_len`` s at pauses."""
+    pieces = split_at_pauses(pcm, target, max_len)
+    warnings: list[str] = []
+    cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in pieces]
+    results: list[Result | None] = [None] * len(cut)
+    if len(cut) > 1 and workers > 1 and can_use_processes():
+        try:
+            pool = _pool(workers)
+            futures: list[Future] = [pool.submit(_decode_piece, p, off) for p, off in cut]
+            try:
+                for i, f in enumerate(futures):
+                    while True:
+                        check()
+                        try:
+                            results[i] = f.result(timeout=0.1)
+                            break
+                        except TimeoutError:
+                            continue
+                    progress((i + 1) / len(cut))
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+        except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
+            shutdown_pool()
+            warnings.append(f"worker processes unavailable ({e}); decoded in this process")
+            results = [None] * len(cut)
+    for i, (p, off) in enumerate(cut):
+        if results[i] is None:
+            check()
+            results[i] = _decode_piece(p, off)
+            progress((i + 1) / len(cut))
+    done = [r for r in results if r is not None]
+    if len(done) != len(cut):
+        raise BackendError("speech recognition lost a piece of the audio")
+    return done, warnings
+
+
+ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligned piecewise in parallel
+MIN_CUT_PAUSE = 0.15  # s: pauses at least this long may be cut
+
+
+def _align_piece(pcm: np.ndarray, words: list[str], offset: float) -> Result | None:
+    """Worker entry point for one piece of a long transcript alignment."""
+    if not words:
+        return Result([Phone("SIL", offset, offset + len(pcm) / RATE)], "align")
+    return recognizer().align(pcm, words, offset)
+
+
+def align_long(
+    pcm: np.ndarray,
+    words: list[str],
+    workers: int,
+    check: Callable[[], None],
+    piece: float = ALIGN_PIECE,
+) -> tuple[Result | None, list[str]]:
+    """Forced alignment of ``words``; long audio: one word pass over the whole file finds pauses
+    to cut at, then the pieces (with their words) are aligned again in worker processes. Falls back
+    to one whole-file alignment if any piece fails."""
+    total = len(pcm) / RATE
+    rec = recognizer()
+    if total <= 2 * piece or workers < 2 or not can_use_processes():
+        return rec.align(pcm, words), []
+    segs = rec.word_pass(pcm, words)
+    if segs is None:
+        return None, []
+    check()
+    cuts = [0.0]
+    for w, a, b in segs:
+        if w in _FILLERS and b - a >= MIN_CUT_PAUSE and 0 < a and b < total:
+            mid = 0.5 * (a + b)
+            if mid - cuts[-1] >= piece and total - mid >= piece / 2:
+                cuts.append(mid)
+    cuts.append(total)
+    if len(cuts) <= 2:
+        return rec.align(pcm, words), []
+    spoken = [(w, 0.5 * (a + b)) for w, a, b in segs if w not in _FILLERS]
+    jobs = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        jobs.append((pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a))
+    warnings: list[str] = []
+    try:
+        pool = _pool(workers)
+        futures = [pool.submit(_align_piece, *job) for job in jobs]
+        results: list[Result | None] = []
+        try:
+            for f in futures:
+                while True:
+                    check()
+                    try:
+                        results.append(f.result(timeout=0.1))
+                        break
+                    except TimeoutError:
+                        continue
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    except (OSError, RuntimeError) as e:
+        shutdown_pool()
+        warnings.append(f"worker processes unavailable ({e}); aligned in this process")
+        return rec.align(pcm, words), warnings
+    if any(r is None for r in results):
+        return rec.align(pcm, words), warnings
+    done = [r for r in results if r is not None]
+    merged = Result(
+        [p for r in done for p in r.phones], "align", " ".join(words),
+        tuple(dict.fromkeys(w for r in done for w in r.warnings)), len(done),
+    )
+    return merged, warnings

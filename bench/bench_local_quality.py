@@ -1,0 +1,73 @@
+"""Lip-sync quality of the bundled CPU backend ("local") against known phone timings.
+
+On every fixture in tests/fixtures (espeak-ng speech with the phone events espeak reported), with
+and without the transcript:
+  closure   share of p/b/m phones during which the lips close (target >= 0.95)
+  open shut share of open vowels (AA AE AH AO AW AY EH, >= 50 ms) with the lips closed in their
+            middle half (target <= 0.05)
+  rounding  share of oo/oh/w phones (UW UH OW W) with visible pucker/funnel (target >= 0.90)
+  jaw lag   timing of jawOpen against the curve built from the known phones (cross-correlation
+            peak; target within 20 ms), and the correlation r at zero lag
+Phone windows are widened by 20 ms (10 ms reference events, 60 fps frames); see
+a2f_core/backends/local/evaluate.py for the exact rules.
+
+    .venv/bin/python bench/bench_local_quality.py
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from a2f_core import audio as audio_mod
+from a2f_core.backends.local import LocalBackend
+from a2f_core.backends.local import evaluate as ev
+from a2f_core.config import RunConfig
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+
+
+def main() -> None:
+    backend = LocalBackend(workers=1)
+    names = sorted(p.stem for p in FIXTURES.glob("*.json"))
+    print("| transcript | fixture | path | closure | open shut | rounding | jaw lag ms | jaw r |")
+    print("|---|---|---|---|---|---|---|---|")
+    totals = {}
+    for with_text in (True, False):
+        rows = []
+        for n in names:
+            meta = json.loads((FIXTURES / f"{n}.json").read_text())
+            audio = audio_mod.load(FIXTURES / f"{n}.wav")
+            t0 = time.perf_counter()
+            clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_text else None)
+            dt = time.perf_counter() - t0
+            s = ev.score(clip, ev.phones_from_json(meta), audio.samples, audio.rate)
+            rows.append((s, dt, audio.duration))
+            print(f"| {'yes' if with_text else 'no'} | {n} ({meta['voice']}, {meta['wpm']} wpm) | {clip.meta['path']} | "
+                  f"{s.closure:.2f} ({s.n_bilabial}) | {s.open_closed:.2f} ({s.n_open}) | {s.rounding:.2f} "
+                  f"({s.n_rounded}) | {s.jaw_lag * 1000:+.0f} | {s.jaw_r:.2f} |", flush=True)
+        sc = [r[0] for r in rows]
+        nb, no, nr = (sum(getattr(s, k) for s in sc) for k in ("n_bilabial", "n_open", "n_rounded"))
+        totals[with_text] = (
+            sum(s.closure * s.n_bilabial for s in sc) / nb,
+            sum(s.open_closed * s.n_open for s in sc) / no,
+            sum(s.rounding * s.n_rounded for s in sc) / nr,
+            float(np.mean([abs(s.jaw_lag) for s in sc])) * 1000,
+            float(np.max([abs(s.jaw_lag) for s in sc])) * 1000,
+            float(np.mean([s.jaw_r for s in sc])),
+            sum(r[1] for r in rows) / sum(r[2] for r in rows),
+            (nb, no, nr),
+        )
+    print("\n| transcript | closure (>= 0.95) | open shut (<= 0.05) | rounding (>= 0.90) | mean abs jaw lag ms "
+          "(<= 20) | max abs jaw lag ms | mean jaw r | RTF (1 process) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for with_text, (c, o, r, lag, mx, jr, rtf, (nb, no, nr)) in totals.items():
+        print(f"| {'yes' if with_text else 'no'} | {c:.2f} of {nb} | {o:.2f} of {no} | {r:.2f} of {nr} | {lag:.0f} | "
+              f"{mx:.0f} | {jr:.2f} | {rtf:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Real-time factor (processing time / audio duration) of the bundled CPU backend ("local").
+
+Speech: the espeak-ng fixtures in tests/fixtures, concatenated with 0.4 s pauses to about 10 s and
+60 s (transcripts joined the same way). Each case runs once cold (new backend; decoders and worker
+processes start) and then warm, with and without the transcript, using all cores ("wall"). It runs
+once more in a single process (workers=1) to give the CPU seconds per audio second ("cpu RTF"),
+which does not depend on other load on the machine (wall times do: the load average is printed).
+Targets on 2 cores: <= 0.05 with a transcript, <= 0.08 without.
+
+    .venv/bin/python bench/bench_local_rtf.py [--repeat 2] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from a2f_core.audio import Audio
+from a2f_core.backends.local import LocalBackend, phones
+from a2f_core.config import RunConfig
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+RATE = 16000
+
+
+def speech(seconds: float) -> tuple[Audio, str]:
+    import soundfile as sf
+
+    names = sorted(p.stem for p in FIXTURES.glob("*.json"))
+    parts, words, total, i = [], [], 0.0, 0
+    gap = np.zeros(int(0.4 * RATE), np.float32)
+    while total < seconds:
+        n = names[i % len(names)]
+        x, sr = sf.read(FIXTURES / f"{n}.wav", dtype="float32")
+        assert sr == RATE
+        parts += [x, gap]
+        words.append(json.loads((FIXTURES / f"{n}.json").read_text())["transcript"])
+        total += (len(x) + len(gap)) / RATE
+        i += 1
+    return Audio(np.concatenate(parts), RATE, f"{total:.0f}s of fixtures"), " ".join(words)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=2, help="warm runs per case (best is reported)")
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+    import pocketsphinx
+
+    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, pocketsphinx {pocketsphinx.__version__ if hasattr(pocketsphinx, '__version__') else '5.1.1'}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print("| audio | transcript | path | pieces | cold s | cold RTF | warm s | warm RTF | cpu RTF, 1 process |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for seconds in (10, 60):
+        audio, text = speech(seconds)
+        for with_text in (True, False):
+            phones.shutdown_pool()
+            phones._RECOGNIZER = None  # cold: decoders load again
+            backend = LocalBackend(workers=args.workers)
+            t0 = time.perf_counter()
+            clip = backend.infer(audio, RunConfig(), transcript=text if with_text else None)
+            cold = time.perf_counter() - t0
+            warm = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                backend.infer(audio, RunConfig(), transcript=text if with_text else None)
+                warm.append(time.perf_counter() - t0)
+            single = LocalBackend(workers=1)
+            c0 = time.process_time()
+            single.infer(audio, RunConfig(), transcript=text if with_text else None)
+            cpu = time.process_time() - c0
+            d = audio.duration
+            print(f"| {d:.1f} s | {'yes' if with_text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | "
+                  f"{cold:.2f} | {cold / d:.3f} | {min(warm):.2f} | {min(warm) / d:.3f} | {cpu / d:.3f} |", flush=True)
+    phones.shutdown_pool()
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""The local backend as callers use it: shape, registry, params, emotions, cancel, progress, warnings."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from a2f_core import backends
+from a2f_core.audio import Audio
+from a2f_core.backends import CancelToken
+from a2f_core.backends.local import LocalBackend
+from a2f_core.backends.local import phones as phones_mod
+from a2f_core.clip import frame_count
+from a2f_core.config import EmotionKey, RunConfig
+from a2f_core.errors import AudioError, BackendError, Cancelled
+from a2f_core.names import ARKIT_52, EMOTIONS
+
+SHORT = "father_palm"
+
+
+def run(backend, f, **cfg):
+    return backend.infer(f.audio, RunConfig(**cfg), transcript=f.transcript)
+
+
+def test_registry_and_capabilities():
+    b = backends.get("local")
+    assert isinstance(b, LocalBackend) and b.name == "local"
+    caps = b.capabilities
+    assert caps.label == "Bundled CPU" and caps.accepts_transcript and caps.emits_emotions
+    assert caps.native_fps == 60 and not caps.needs_gpu and not caps.needs_network
+    assert b.availability().ok, b.availability().reason
+    with pytest.raises(BackendError, match="workers"):
+        LocalBackend(workers=0)
+
+
+@pytest.mark.parametrize("with_transcript", [True, False])
+def test_60fps_52_arkit_channels_cover_the_audio(with_transcript, clip_of, fixtures):
+    f = fixtures["bob_movie"]
+    clip = clip_of("bob_movie", with_transcript)
+    assert clip.fps == 60
+    assert clip.names == list(ARKIT_52)
+    assert clip.n_frames == frame_count(f.audio.duration, 60)
+    assert np.allclose(np.diff(clip.times), 1 / 60)
+    assert clip.times[0] == 0 and clip.times[-1] <= f.audio.duration < clip.times[-1] + 1 / 60
+    assert np.all(np.isfinite(clip.weights)) and clip.weights.min() >= 0 and clip.weights.max() <= 1
+    for track in (clip.input_emotions, clip.output_emotions):
+        assert track is not None and track.names == list(EMOTIONS) and len(track.times) == clip.n_frames
+
+
+def test_any_sample_rate_gives_the_same_timing(backend, fixtures):
+    """A 44.1 kHz stereo-made-mono copy gives the same frame count and closures at the same frames."""
+    f = fixtures[SHORT]
+    hi = f.audio.resampled(44100)
+    a = backend.infer(hi, RunConfig(), transcript=f.transcript)
+    b = backend.infer(f.audio, RunConfig(), transcript=f.transcript)
+    assert a.n_frames == b.n_frames
+    assert np.abs(a.channel("jawOpen") - b.channel("jawOpen")).max() < 0.1
+
+
+def test_deterministic(backend, fixtures):
+    f = fixtures[SHORT]
+    a = backend.infer(f.audio, RunConfig(), transcript=None)
+    backend.infer(fixtures["zorblax"].audio, RunConfig())  # decoder state must not leak into the next run
+    b = backend.infer(f.audio, RunConfig(), transcript=None)
+    assert np.array_equal(a.weights, b.weights)
+    assert a.meta["text"] == b.meta["text"]
+
+
+def test_blinks_and_eye_motion_present_and_controlled(backend, fixtures):
+    f = fixtures["bob_movie"]
+    clip = run(backend, f)
+    assert clip.channel("eyeBlinkLeft").max() >= 0.9  # at least one full blink in 4 s
+    assert clip.channel("eyeLookOutLeft").max() + clip.channel("eyeLookInLeft").max() > 0.02
+    assert clip.channel("browInnerUp").max() > 0.05
+    no_blink = run(backend, f, face_params={"blinkStrength": 0.0, "eyelidOpenOffset": 0.06})
+    assert no_blink.channel("eyeBlinkLeft").max() == 0.0
+    calm = run(backend, f, face_params={"upperFaceStrength": 0.0})
+    for n in ("browInnerUp", "eyeLookOutLeft", "eyeBlinkRight"):
+        assert calm.channel(n).max() == 0.0, n
+    assert np.array_equal(calm.channel("jawOpen"), clip.channel("jawOpen"))
+
+
+def test_lower_face_strength_scales_the_mouth(backend, fixtures):
+    f = fixtures[SHORT]
+    full = run(backend, f)
+    half = run(backend, f, face_params={"lowerFaceStrength": 0.65})  # half the SDK default 1.3
+    ratio = half.channel("jawOpen").max() / full.channel("jawOpen").max()
+    assert ratio == pytest.approx(0.5, abs=0.05)
+    assert np.array_equal(half.channel("eyeBlinkLeft"), full.channel("eyeBlinkLeft"))
+
+
+def test_smoothing_and_lip_offset(backend, fixtures):
+    f = fixtures[SHORT]
+    base = run(backend, f)
+    smooth = run(backend, f, face_params={"lowerFaceSmoothing": 0.05})
+    assert np.abs(np.diff(smooth.channel("mouthPucker"))).max() < np.abs(np.diff(base.channel("mouthPucker"))).max()
+    parted = run(backend, f, face_params={"lipOpenOffset": 0.1})
+    assert parted.channel("mouthLowerDownLeft").mean() > base.channel("mouthLowerDownLeft").mean() + 0.1
+
+
+def test_blendshape_multipliers_offsets_and_clamp(backend, fixtures):
+    f = fixtures[SHORT]
+    base = run(backend, f)
+    clip = run(backend, f, bs_multipliers={"JawOpen": 0.0, "MouthPucker": 2.0}, bs_offsets={"BrowDownLeft": 0.25})
+    assert clip.channel("jawOpen").max() == 0.0
+    assert np.allclose(clip.channel("mouthPucker"), 2 * base.channel("mouthPucker"), atol=1e-6)
+    assert np.allclose(clip.channel("browDownLeft"), base.channel("browDownLeft") + 0.25, atol=1e-6)
+    clamped = run(backend, f, bs_multipliers={"MouthPucker": 3.0}, enable_clamping_bs_weight=True)
+    assert clamped.channel("mouthPucker").max() <= 1.0
+
+
+def test_emotion_presets_shape_the_face(backend, fixtures):
+    f = fixtures[SHORT]
+    neutral = run(backend, f)
+    joy = run(backend, f, beginning_emotion={"joy": 1.0})
+    sad = run(backend, f, beginning_emotion={"sadness": 1.0})
+
+    def gain(c, *names):
+        return float(np.mean([c.channel(n).mean() - neutral.channel(n).mean() for n in names]))
+
+    assert gain(joy, "mouthSmileLeft", "mouthSmileRight") > 0.2
+    assert gain(joy, "cheekSquintLeft", "cheekSquintRight") > 0.15
+    assert gain(sad, "browInnerUp") > 0.2 and gain(sad, "mouthFrownLeft", "mouthFrownRight") > 0.15
+    assert abs(gain(sad, "mouthSmileLeft")) < 0.01
+    assert joy.input_emotions.at(1.0)["joy"] == 1.0
+    assert joy.output_emotions.at(1.0)["joy"] == pytest.approx(0.6, abs=1e-3)  # emotion_strength default 0.6
+    # lips still close on p/b/m while smiling
+    closed = (joy.channel("jawOpen") <= 0.06) & (joy.channel("mouthPressLeft") >= 0.3)
+    for p in (p for p in f.known if p.name in ("P", "M")):
+        assert closed[int(p.start * 60): int(p.end * 60) + 2].any()
+
+
+def test_emotion_timeline_changes_over_time_and_is_smoothed(backend, fixtures):
+    f = fixtures["bob_movie"]
+    clip = run(backend, f, emotion_timeline=[EmotionKey(0.0, {"joy": 0.0}), EmotionKey(2.0, {"joy": 1.0})],
+               post_processing={"emotion_strength": 1.0})
+    smile = clip.channel("mouthSmileLeft")
+    assert smile[: int(1.9 * 60)].max() < 0.35
+    assert smile[int(3.0 * 60):].min() > 0.45
+    req, out = clip.input_emotions, clip.output_emotions
+    assert req.at(1.95)["joy"] == 0.0 and req.at(2.0)["joy"] == 1.0
+    assert 0.0 < out.at(2.1)["joy"] < 0.6 and out.at(3.5)["joy"] > 0.95  # follows with a lag
+
+
+def test_max_emotions_keeps_the_strongest(backend, fixtures):
+    f = fixtures[SHORT]
+    clip = run(backend, f, beginning_emotion={"joy": 0.9, "anger": 0.5, "fear": 0.3},
+               post_processing={"max_emotions": 1, "emotion_strength": 1.0})
+    v = clip.output_emotions.at(1.0)
+    assert v["joy"] == pytest.approx(0.9, abs=1e-3) and v["anger"] == 0 and v["fear"] == 0
+
+
+def test_progress_is_reported(backend, fixtures):
+    seen: list[float] = []
+    backend.infer(fixtures[SHORT].audio, RunConfig(), progress=lambda x, msg: seen.append(x))
+    assert len(seen) >= 4 and seen[0] == 0.0 and seen[-1] == 1.0
+    assert seen == sorted(seen)
+
+
+def test_cancel_before_and_during(backend, fixtures):
+    f = fixtures[SHORT]
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        backend.infer(f.audio, RunConfig(), transcript=f.transcript, cancel=token)
+    token = CancelToken()
+
+    def progress(x, msg):
+        if x >= 0.1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        backend.infer(f.audio, RunConfig(), progress=progress, cancel=token)
+
+
+def test_mismatched_transcript_falls_back_with_a_warning(backend, fixtures):
+    f = fixtures[SHORT]
+    clip = backend.infer(f.audio, RunConfig(), transcript="the quick brown fox jumps over the lazy dog")
+    assert clip.meta["path"] == "asr"
+    assert any("does not match" in w for w in clip.meta["warnings"])
+    short = backend.infer(f.audio, RunConfig(), transcript="hello")  # aligns, but leaves speech uncovered
+    assert short.meta["path"] == "asr"
+    assert any("covers only part" in w for w in short.meta["warnings"])
+    empty = backend.infer(f.audio, RunConfig(), transcript=" ... !")
+    assert any("no words" in w for w in empty.meta["warnings"])
+
+
+def test_out_of_vocabulary_word_is_spelled_out(backend, clip_of, fixtures):
+    clip = clip_of("zorblax", True)
+    assert clip.meta["path"] == "align"
+    assert any("zorblax" in w and "letter rules" in w for w in clip.meta["warnings"])
+    f = fixtures["zorblax"]
+    again = backend.infer(f.audio, RunConfig(), transcript=f.transcript)  # same warning on every run
+    assert again.meta["warnings"] == clip.meta["warnings"]
+    assert np.array_equal(again.weights, clip.weights)
+
+
+def test_bad_audio_is_a_clear_error(backend):
+    with pytest.raises(AudioError, match="silence"):
+        backend.infer(Audio(np.zeros(16000, np.float32), 16000, "quiet.wav"), RunConfig())
+    with pytest.raises(AudioError, match="ms of audio"):
+        backend.infer(Audio(np.ones(100, np.float32) * 0.1, 16000, "tiny.wav"), RunConfig())
+    click = np.zeros(16000, np.float32)
+    click[8000] = 0.5
+    clip = backend.infer(Audio(click, 16000, "click.wav"), RunConfig())
+    assert "no speech" in " ".join(clip.meta["warnings"]) and clip.channel("jawOpen").max() == 0.0
+
+
+def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
+    """Long audio is cut at pauses; worker processes give the same phones as decoding in process."""
+    ph = phones_mod
+    gap = np.zeros(int(0.6 * ph.RATE), np.int16)
+    parts = []
+    for n in ("father_palm", "zorblax", "who_knows"):
+        parts += [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16), gap]
+    pcm = np.concatenate(parts)
+    pieces = ph.split_at_pauses(pcm, target=2.0, max_len=3.0)
+    assert len(pieces) == 3
+    assert pieces[0][0] == 0 and pieces[-1][1] == pytest.approx(len(pcm) / ph.RATE)
+    for (_, end), (start, _) in zip(pieces, pieces[1:]):
+        assert end == start
+    monkeypatch.delitem(sys.modules, "bpy", raising=False)  # other suites may have imported bpy
+    assert ph.can_use_processes()
+    marks: list[float] = []
+    pooled, warn = ph.recognize_long(pcm, 2, lambda: None, marks.append, target=2.0, max_len=3.0)
+    assert not warn and len(pooled) == 3 and marks[-1] == 1.0
+    monkeypatch.setitem(sys.modules, "bpy", object())  # as inside Blender: no worker processes
+    assert not ph.can_use_processes()
+    here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, target=2.0, max_len=3.0)
+    assert [(p.name, round(p.start, 3)) for r in pooled for p in r.phones] == \
+        [(p.name, round(p.start, 3)) for r in here for p in r.phones]
+
+
+def test_long_transcript_alignment_in_pieces_matches_whole_file(fixtures, monkeypatch):
+    """With a transcript, long audio is aligned piecewise in worker processes (cut at pauses found by
+    one word pass); the phones match a whole-file alignment."""
+    ph = phones_mod
+    monkeypatch.delitem(sys.modules, "bpy", raising=False)
+    gap = np.zeros(int(0.6 * ph.RATE), np.int16)
+    parts, words = [], []
+    for n in ("father_palm", "zorblax", "who_knows"):
+        parts += [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16), gap]
+        words += ph.words_of(fixtures[n].transcript)
+    pcm = np.concatenate(parts)
+    whole = ph.recognizer().align(pcm, words)
+    pieces, warn = ph.align_long(pcm, words, 2, lambda: None, piece=2.5)
+    ph.shutdown_pool()
+    assert whole is not None and pieces is not None and not warn
+    assert pieces.pieces >= 2
+    a = [p for p in whole.phones if p.name != "SIL"]
+    b = [p for p in pieces.phones if p.name != "SIL"]
+    assert [p.name for p in a] == [p.name for p in b]
+    diff = np.abs(np.array([p.start for p in a]) - np.array([p.start for p in b]))
+    assert np.median(diff) <= 0.01 and diff.max() <= 0.15
+    assert any("zorblax" in w for w in pieces.warnings)
+    assert pieces.phones[-1].end == pytest.approx(len(pcm) / ph.RATE, abs=0.02)
