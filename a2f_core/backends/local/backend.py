@@ -54,6 +54,7 @@ class LocalBackend:
     """Offline CPU lip-sync. English speech; a transcript makes it much more accurate."""
 
     name = "local"
+    thread_safe = True  # each thread decodes with its own pocketsphinx decoders
     capabilities = Capabilities(
         label="Bundled CPU",
         description="Offline lip-sync on the CPU (pocketsphinx phones -> visemes); English; "

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -316,14 +317,16 @@ def split_at_pauses(
     return list(zip(cuts[:-1], cuts[1:]))
 
 
-_RECOGNIZER: Recognizer | None = None
+# pocketsphinx decoders are not thread-safe (two threads on one decoder crash the process):
+# each thread gets its own.
+_THREAD = threading.local()
 
 
 def recognizer() -> Recognizer:
-    global _RECOGNIZER
-    if _RECOGNIZER is None:
-        _RECOGNIZER = Recognizer()
-    return _RECOGNIZER
+    rec = getattr(_THREAD, "recognizer", None)
+    if rec is None:
+        rec = _THREAD.recognizer = Recognizer()
+    return rec
 
 
 def _decode_piece(pcm: np.ndarray, offset: float) -> Result:
@@ -333,6 +336,7 @@ def _decode_piece(pcm: np.ndarray, offset: float) -> Result:
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
 
 
 def _main_is_importable() -> bool:
@@ -357,22 +361,23 @@ def can_use_processes() -> bool:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
+    """One shared pool per process (threads share it; a live pool is never replaced under them)."""
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
-        if _POOL is not None:
-            _POOL.shutdown(cancel_futures=True)
-        import multiprocessing as mp
+    with _POOL_LOCK:
+        if _POOL is None:
+            import multiprocessing as mp
 
-        _POOL = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
-        _POOL_SIZE = workers
-    return _POOL
+            _POOL = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+            _POOL_SIZE = workers
+        return _POOL
 
 
 def shutdown_pool() -> None:
     global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(cancel_futures=True)
-        _POOL = None
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(cancel_futures=True)
+            _POOL = None
 
 
 def default_workers() -> int:
