@@ -11,11 +11,16 @@ and without the transcript:
 Phone windows are widened by 20 ms (10 ms reference events, 60 fps frames); see
 a2f_core/backends/local/evaluate.py for the exact rules.
 
-    .venv/bin/python bench/bench_local_quality.py
+The same is reported for the natural-speech set in tests/fixtures/natural (5 LibriVox utterances from
+pocketsphinx's test data; their reference phones are pocketsphinx's own alignment to the transcript, so
+partly self-referential; see its README.md). ``--set espeak|natural|all`` picks the sets.
+
+    .venv/bin/python bench/bench_local_quality.py [--set all]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -28,19 +33,29 @@ from a2f_core.backends.local import evaluate as ev
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural"}
 
 
 def main() -> None:
-    backend = LocalBackend(workers=1)
-    names = sorted(p.stem for p in FIXTURES.glob("*.json"))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", choices=[*SETS, "all"], default="all", help="fixture set(s) to score")
+    args = ap.parse_args()
+    for name, folder in SETS.items():
+        if args.set in (name, "all"):
+            print(f"\n## {name} ({folder.relative_to(FIXTURES.parent.parent)})\n")
+            report(LocalBackend(workers=1), folder)
+
+
+def report(backend: LocalBackend, folder: Path) -> None:
+    names = sorted(p.stem for p in folder.glob("*.json"))
     print("| transcript | fixture | path | closure | open shut | rounding | jaw lag ms | jaw r |")
     print("|---|---|---|---|---|---|---|---|")
     totals = {}
     for with_text in (True, False):
         rows = []
         for n in names:
-            meta = json.loads((FIXTURES / f"{n}.json").read_text())
-            audio = audio_mod.load(FIXTURES / f"{n}.wav")
+            meta = json.loads((folder / f"{n}.json").read_text())
+            audio = audio_mod.load(folder / f"{n}.wav")
             t0 = time.perf_counter()
             clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_text else None)
             dt = time.perf_counter() - t0

@@ -5,9 +5,10 @@ Speech: the espeak-ng fixtures in tests/fixtures, concatenated with 0.4 s pauses
 processes start) and then warm, with and without the transcript, using all cores ("wall"). It runs
 once more in a single process (workers=1) to give the CPU seconds per audio second ("cpu RTF"),
 which does not depend on other load on the machine (wall times do: the load average is printed).
-Targets on 2 cores: <= 0.05 with a transcript, <= 0.08 without.
+Targets on 2 cores: <= 0.05 with a transcript, <= 0.08 without. The natural-speech clips in
+tests/fixtures/natural (LibriVox, pocketsphinx test data) are measured the same way (``--set``).
 
-    .venv/bin/python bench/bench_local_rtf.py [--repeat 2] [--workers N]
+    .venv/bin/python bench/bench_local_rtf.py [--repeat 2] [--workers N] [--set espeak|natural|all]
 """
 
 from __future__ import annotations
@@ -26,43 +27,47 @@ from a2f_core.backends.local import LocalBackend, phones
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural"}
 RATE = 16000
 
 
-def speech(seconds: float) -> tuple[Audio, str]:
+def speech(seconds: float, folder: Path = FIXTURES) -> tuple[Audio, str]:
     import soundfile as sf
 
-    names = sorted(p.stem for p in FIXTURES.glob("*.json"))
+    names = sorted(p.stem for p in folder.glob("*.json"))
     parts, words, total, i = [], [], 0.0, 0
     gap = np.zeros(int(0.4 * RATE), np.float32)
     while total < seconds:
         n = names[i % len(names)]
-        x, sr = sf.read(FIXTURES / f"{n}.wav", dtype="float32")
+        x, sr = sf.read(folder / f"{n}.wav", dtype="float32")
         assert sr == RATE
         parts += [x, gap]
-        words.append(json.loads((FIXTURES / f"{n}.json").read_text())["transcript"])
+        words.append(json.loads((folder / f"{n}.json").read_text())["transcript"])
         total += (len(x) + len(gap)) / RATE
         i += 1
-    return Audio(np.concatenate(parts), RATE, f"{total:.0f}s of fixtures"), " ".join(words)
+    return Audio(np.concatenate(parts), RATE, f"{total:.0f}s of {folder.name}"), " ".join(words)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2, help="warm runs per case (best is reported)")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--set", choices=[*SETS, "all"], default="all", help="fixture set(s) to time")
     args = ap.parse_args()
     import pocketsphinx
 
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, pocketsphinx {pocketsphinx.__version__ if hasattr(pocketsphinx, '__version__') else '5.1.1'}, "
           f"load average {os.getloadavg()[0]:.2f}")
-    print("| audio | transcript | path | pieces | cold s | cold RTF | warm s | warm RTF | cpu RTF, 1 process |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for seconds in (10, 60):
-        audio, text = speech(seconds)
+    print(f"# ASR decoder options: {phones.ASR_OPTIONS}")
+    print("| set | audio | transcript | path | pieces | cold s | cold RTF | warm s | warm RTF | cpu RTF, 1 process |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    cases = [(k, s) for k in SETS if args.set in (k, "all") for s in (10, 60)]
+    for set_name, seconds in cases:
+        audio, text = speech(seconds, SETS[set_name])
         for with_text in (True, False):
             phones.shutdown_pool()
-            phones._RECOGNIZER = None  # cold: decoders load again
+            phones._THREAD.__dict__.clear()  # cold: this thread's decoders load again
             backend = LocalBackend(workers=args.workers)
             t0 = time.perf_counter()
             clip = backend.infer(audio, RunConfig(), transcript=text if with_text else None)
@@ -77,7 +82,7 @@ def main() -> None:
             single.infer(audio, RunConfig(), transcript=text if with_text else None)
             cpu = time.process_time() - c0
             d = audio.duration
-            print(f"| {d:.1f} s | {'yes' if with_text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | "
+            print(f"| {set_name} | {d:.1f} s | {'yes' if with_text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | "
                   f"{cold:.2f} | {cold / d:.3f} | {min(warm):.2f} | {min(warm) / d:.3f} | {cpu / d:.3f} |", flush=True)
     phones.shutdown_pool()
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")

@@ -32,9 +32,12 @@ BEAMS = (1e-48, 1e-80, 1e-120, 1e-200)
 # so a decode never depends on what the decoder saw before: same audio, same phones.
 COMMON = {"dither": False, "loglevel": "FATAL"}
 DITHER = 1.0  # LSB of noise against digital silence
-# word recognition: the lipsync notes' fast settings (about 2x faster than the defaults on natural
-# speech, with the same mouth curves)
-ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 3000, "fwdflat": False}
+# word recognition: the lipsync notes' fast settings (maxhmmpf=3000, fwdflat=False: about 2x faster than
+# the defaults on natural speech, same mouth curves), narrowed further by measurement on the LibriVox
+# clips in tests/fixtures/natural (bench/results_local.md, "Natural speech"): maxhmmpf=2000, maxwpf=5 and
+# topn=3 cost 0.72-0.85x the CPU time on natural speech (0.60-0.71x on espeak) with the same closure,
+# rounding and jaw timing on natural speech and no worse on espeak.
+ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 2000, "maxwpf": 5, "topn": 3, "fwdflat": False}
 
 # pocketsphinx's filler "phones" and noise words all mean "no speech shape"
 _FILLERS = {"SIL", "+SPN+", "+NSN+", "+BREATH+", "+COUGH+", "+NOISE+", "+UH+", "+UM+", "+SMACK+", "<sil>", "<s>", "</s>"}
