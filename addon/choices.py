@@ -98,10 +98,18 @@ def emotion_items(self, context):
     return _cache["emotion"]
 
 
+_LABELS = {"arkit": "ARKit", "vrm": "VRM", "rpm": "RPM"}
+
+
+def _preset_label(name: str) -> str:
+    """``vrm_perfect_sync`` -> ``VRM Perfect Sync``, ``arkit`` -> ``ARKit``."""
+    return " ".join(_LABELS.get(w, w.title()) for w in name.split("_"))
+
+
 def mapping_items(self, context):
     if "mapping" not in _cache:
         names = retarget.list_rig_presets()
-        items = [(n, n.replace("_", " ").title(), f"Rig mapping preset {n}", i) for i, n in enumerate(names)]
+        items = [(n, _preset_label(n), f"Rig mapping preset {n}", i) for i, n in enumerate(names)]
         items.append(("CUSTOM", "Custom YAML", "Your own mapping file (see presets/rigs/custom_example.yaml)",
                       len(items)))
         _cache["mapping"] = items

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import bpy
 from bpy.props import (
     BoolProperty,
@@ -24,13 +26,22 @@ class A2FChannelName(bpy.types.PropertyGroup):
     name: StringProperty()
 
 
+def _ui_name(param: str) -> str:
+    """``upperFaceSmoothing`` -> ``Upper Face Smoothing`` (the slider label; the tooltip keeps the A2F name)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", param).title()
+
+
+# Blender 4.5+ warns about "//" (blend-relative) values unless a path property declares support; 4.2 lacks the flag.
+PATH_OPTIONS = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
+
 def _face_params_class():
     ann = {
         "enabled": BoolProperty(name="Override face parameters", default=False,
                                 description="Use these sliders instead of the character preset's values"),
     }
     for name, (lo, hi, default) in FACE_PARAM_RANGES.items():
-        ann[name] = FloatProperty(name=name, min=lo, max=hi, default=default, precision=4,
+        ann[name] = FloatProperty(name=_ui_name(name), min=lo, max=hi, default=default, precision=4,
                                   description=f"Audio2Face face parameter {name} ({lo:g} to {hi:g})")
     return type("A2FFaceParams", (bpy.types.PropertyGroup,), {"__annotations__": ann})
 
@@ -48,7 +59,8 @@ class A2FSettings(bpy.types.PropertyGroup):
         items=[("FILE", "File", "An audio file on disk"), ("STRIP", "Sound strip", "A sound strip of this scene")],
         default="FILE",
     )
-    audio_path: StringProperty(name="Audio", subtype="FILE_PATH", description="WAV, FLAC, OGG or MP3 voice line")
+    audio_path: StringProperty(name="Audio", subtype="FILE_PATH", options=PATH_OPTIONS,
+                               description="WAV, FLAC, OGG or MP3 voice line")
     sound_strip: StringProperty(name="Strip", description="An existing sound strip (its start frame is used)",
                                 search=choices.search_sound_strips)
     transcript: StringProperty(name="Transcript", description="Optional: the spoken words, or a .txt file path; "
@@ -57,7 +69,7 @@ class A2FSettings(bpy.types.PropertyGroup):
                           description="Where the animation is computed")
     character: EnumProperty(name="Character", items=choices.character_items,
                             description="Audio2Face character preset (or a custom YAML)")
-    character_yaml: StringProperty(name="Character YAML", subtype="FILE_PATH")
+    character_yaml: StringProperty(name="Character YAML", subtype="FILE_PATH", options=PATH_OPTIONS)
     emotion: EnumProperty(name="Emotion", items=choices.emotion_items, description="Emotion preset")
     emotion_strength: FloatProperty(name="Strength", min=0.0, max=1.0, default=0.6, subtype="FACTOR")
     face: PointerProperty(type=A2FFaceParams)
@@ -66,10 +78,11 @@ class A2FSettings(bpy.types.PropertyGroup):
     target: PointerProperty(name="Target mesh", type=bpy.types.Object, poll=_is_mesh)
     mapping: EnumProperty(name="Rig mapping", items=choices.mapping_items,
                           description="How clip channels map onto the mesh's shape keys")
-    mapping_yaml: StringProperty(name="Mapping YAML", subtype="FILE_PATH")
+    mapping_yaml: StringProperty(name="Mapping YAML", subtype="FILE_PATH", options=PATH_OPTIONS)
     unmatched: CollectionProperty(type=A2FChannelName)
     mapping_summary: StringProperty()
-    start_frame: IntProperty(name="Start frame", default=0, description="Frame of the audio start (take frame 0)")
+    start_frame: IntProperty(name="Start frame", default=1,
+                             description="Scene frame where the audio starts (the first key of the take)")
     fps_mode: EnumProperty(
         name="Frame rate",
         items=[

@@ -22,7 +22,7 @@ class A2F_PT_main(bpy.types.Panel):
         layout = self.layout
         s = context.scene.a2f
         col = layout.column()
-        col.prop(s, "audio_source", expand=True)
+        col.row().prop(s, "audio_source", expand=True)
         col.prop(s, "audio_path" if s.audio_source == "FILE" else "sound_strip")
         col.prop(s, "transcript")
         row = col.row(align=True)
@@ -36,9 +36,8 @@ class A2F_PT_main(bpy.types.Panel):
         col.prop(s, "character")
         if s.character == "CUSTOM":
             col.prop(s, "character_yaml")
-        row = col.row(align=True)
-        row.prop(s, "emotion")
-        sub = row.row()
+        col.prop(s, "emotion")
+        sub = col.row()
         sub.enabled = s.emotion != "NONE"
         sub.prop(s, "emotion_strength")
 
@@ -54,10 +53,12 @@ class A2F_PT_main(bpy.types.Panel):
         if not s.use_selected:
             box.prop(s, "target")
         names = target_names(context)
-        box.label(text=", ".join(names) if names else "no mesh selected", icon="NONE" if names else "ERROR")
-        row = box.row(align=True)
-        row.prop(s, "mapping")
-        row.operator("a2f.auto_map", text="Auto-map")
+        if names:
+            box.label(text="Bakes onto: " + ", ".join(names))
+        else:
+            box.label(text="no mesh selected", icon="ERROR")
+        box.prop(s, "mapping")
+        box.operator("a2f.auto_map", text="Auto-map", icon="LINKED")
         if s.mapping == "CUSTOM":
             box.prop(s, "mapping_yaml")
         if s.mapping_summary:
@@ -85,8 +86,7 @@ class A2F_PT_main(bpy.types.Panel):
             layout.operator("a2f.cancel_bake", icon="CANCEL")
         else:
             layout.operator("a2f.bake", icon="SHAPEKEY_DATA")
-        row = layout.row()
-        row.operator("a2f.import_clip", icon="IMPORT")
+        layout.operator("a2f.import_clip", icon="IMPORT")
         if s.last_report:
             layout.label(text=s.last_report)
 

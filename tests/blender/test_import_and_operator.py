@@ -199,7 +199,8 @@ def test_committed_nvidia_csvs_land_on_the_right_frames(addon, head, name, fps, 
     rate = fps / base
     frames = np.arange(0, int(np.floor(times[-1] * rate)) + 1)
     expect = np.stack([np.interp(frames / rate, times, chans[n]) for n in ARKIT_52], axis=1)
-    np.testing.assert_allclose(read_keys(head, ARKIT_52, frames), expect, atol=1e-5)
+    start = scene.a2f.start_frame  # the take's time 0 lands on the panel's start frame
+    np.testing.assert_allclose(read_keys(head, ARKIT_52, frames + start), expect, atol=1e-5)
 
 
 def test_committed_omniverse_json_imports(addon, head):
@@ -215,7 +216,7 @@ def test_committed_omniverse_json_imports(addon, head):
     assert bpy.ops.a2f.import_clip(filepath=str(path)) == {"FINISHED"}
     w = np.array(doc["weightMat"], np.float32)
     idx = [doc["facsNames"].index(n) for n in ARKIT_52]
-    frames = np.arange(doc["numFrames"]) * 60 / doc["exportFps"]
+    frames = np.arange(doc["numFrames"]) * 60 / doc["exportFps"] + scene.a2f.start_frame
     np.testing.assert_allclose(read_keys(head, ARKIT_52, frames), w[:, idx], atol=1e-5)
 
 
