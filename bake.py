@@ -59,6 +59,8 @@ def parse(args: list[str]) -> argparse.Namespace:
     nim.add_argument("--client-key-path", default=None, help="client private key (PEM) for mtls")
     nim.add_argument("--function-id", default=None, help="NVCF function id; the API key comes from $NVCF_API_KEY")
     nim.add_argument("--timeout", type=float, default=None)
+    p.add_argument("--quality", choices=("best", "fast"), default="best",
+                   help="bundled backend without a transcript: best = word recognition; fast = phones only, ~4x faster")
     sdk = p.add_argument_group("SDK (--backend sdk)")
     sdk.add_argument("--binding-path", default=None, help="SDK binding folder (default $A2F_SDK_BINDING_PATH)")
     sdk.add_argument("--model-path", default=None, help="SDK model.json (default $A2F_SDK_MODEL_PATH)")
@@ -76,6 +78,8 @@ def backend_options(a: argparse.Namespace) -> dict:
         return {k: v for k, v in opts.items() if v is not None}
     if a.backend == "sdk":
         return {"binding_path": a.binding_path, "model_path": a.model_path, "use_gpu_solver": a.use_gpu_solver}
+    if a.backend == "local":
+        return {"quality": a.quality}
     return {}
 
 

@@ -46,6 +46,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=None, help="a2f serve --workers (default: CPUs)")
     ap.add_argument("--backend", default="local")
     ap.add_argument("--segment-seconds", type=float, default=None, help="a2f serve --segment-seconds")
+    ap.add_argument("--quality", choices=("best", "fast"), default="best", help="a2f serve --quality (local)")
     args = ap.parse_args()
     out = ROOT / "out" / "bench_nim"
     out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +57,8 @@ def main() -> int:
         cmd += ["--workers", str(args.workers)]
     if args.segment_seconds is not None:
         cmd += ["--segment-seconds", str(args.segment_seconds)]
+    if args.backend == "local":
+        cmd += ["--quality", args.quality]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     line = server.stdout.readline()
     m = re.search(r"on (127\.0\.0\.1:\d+)", line)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import TINY, speechlike
+from nim_helpers import TINY, speechlike
 
 from a2f_core.audio import save_wav
 from a2f_core.backends import get

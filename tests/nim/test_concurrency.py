@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import speechlike
+from nim_helpers import speechlike
 from tiny_backend import TinyBackend
 
 from a2f_core.audio import from_pcm16

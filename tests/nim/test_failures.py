@@ -6,7 +6,7 @@ import concurrent.futures as cf
 
 import grpc
 import pytest
-from conftest import speechlike
+from nim_helpers import speechlike
 
 from a2f_core.backends import get
 from a2f_core.config import RunConfig

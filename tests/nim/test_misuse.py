@@ -7,7 +7,7 @@ import time
 
 import grpc
 import pytest
-from conftest import speechlike
+from nim_helpers import speechlike
 from rawclient import audio, call, eoa, final_status, header, kinds
 
 from a2f_core.backends import get

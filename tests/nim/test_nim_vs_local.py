@@ -55,7 +55,7 @@ def test_nim_gives_the_local_curves_and_emotions(serve, name):
     # and close to the original 60 fps curves (only the 30 fps sampling differs)
     direct = local_clip.resample(60.0, duration=audio.duration)
     jaw = direct.index("jawOpen")
-    assert np.max(np.abs(got.weights[:, jaw] - direct.weights[:, jaw])) < 0.1
+    assert np.max(np.abs(got.weights[:, jaw] - direct.weights[:, jaw])) < 0.15  # 30 fps halves 2-frame peaks
     assert np.corrcoef(got.weights[:, jaw], direct.weights[:, jaw])[0, 1] > 0.98
     # emotion tracks: entry for entry
     for mine, theirs in ((nim_clip.input_emotions, local_clip.input_emotions),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import speechlike
+from nim_helpers import speechlike
 from rawclient import call, kinds
 from tiny_backend import TinyBackend
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import speechlike
+from nim_helpers import speechlike
 
 from a2f_core.backends import get
 from a2f_core.config import RunConfig
