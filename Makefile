@@ -29,12 +29,13 @@ endef
 # pytest exit code 5 (no tests collected) is not a failure of the checkout.
 PYTEST = run_pytest() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; run_pytest
 
-.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures
+.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures addon
 
 help:
 	@echo "make demo   - set up and run the bundled CPU backend on the shipped sample clip"
 	@echo "make test   - lint, type check, and run the test suite on Blender $(BPY_MAIN), $(BPY_OLD), $(BPY_NEW)"
 	@echo "make bench  - run the benchmarks in bench/ (results go in bench/RESULTS.md by hand)"
+	@echo "make addon  - build the Blender extension zips into dist/ (validated with Blender's validator)"
 
 $(VENV)/.ok: $(DEPS)
 	$(call venv,$(VENV),$(PY311),$(BPY_MAIN))
@@ -71,6 +72,9 @@ test: lint test-main test-b42 test-b313
 
 bench: $(VENV)/.ok
 	$(BIN)/python bench/run_all.py
+
+addon: $(VENV)/.ok
+	$(BIN)/python build_addon.py
 
 fixtures:
 	$(BIN)/python tests/fixtures/make_fixtures.py
