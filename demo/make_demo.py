@@ -36,20 +36,35 @@ def render_frame(scene, frame: int, path: Path) -> np.ndarray:
     return px.reshape(h, w, 4)
 
 
-def contact_sheet(tiles: list[np.ndarray], cols: int, path: Path) -> None:
-    h, w, _ = tiles[0].shape
+def contact_sheet(tiles: list[np.ndarray], labels: list[str], cols: int, path: Path, title: str) -> None:
+    """Tiles in a grid, each captioned with its time and phone (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     rows = (len(tiles) + cols - 1) // cols
-    sheet = np.ones((rows * h, cols * w, 4), np.float32)
-    for i, t in enumerate(tiles):
-        r, c = divmod(i, cols)
-        y0 = (rows - 1 - r) * h  # Blender images start at the bottom row
-        sheet[y0:y0 + h, c * w:(c + 1) * w] = t
-    img = bpy.data.images.new("A2F contact sheet", cols * w, rows * h, alpha=True)
-    img.pixels.foreach_set(sheet.ravel())
-    img.filepath_raw = str(path)
-    img.file_format = "PNG"
-    img.save()
-    bpy.data.images.remove(img)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.7, rows * 2.1), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, tile, label in zip(axes.ravel(), tiles, labels):
+        ax.imshow(np.clip(tile[::-1, :, :3], 0.0, 1.0))  # Blender images start at the bottom row
+        ax.set_title(label, fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+SHOWCASE = {"B", "P", "M", "F", "V", "AA", "AE", "AY", "AW", "UW", "OW", "OY", "IY", "EY", "W"}
+
+
+def pick_phones(phones: list, count: int) -> list[tuple[str, float]]:
+    """(phone, centre time) for up to ``count`` phones with telling mouth shapes, spread over the line."""
+    cands = [(n, (a + b) / 2) for n, a, b in phones if n in SHOWCASE and b - a >= 0.03]
+    if len(cands) > count:
+        cands = [cands[int(i)] for i in np.linspace(0, len(cands) - 1, count).round()]
+    return cands
 
 
 def main(argv: list[str]) -> int:
@@ -85,19 +100,21 @@ def main(argv: list[str]) -> int:
     scene.render.resolution_x = scene.render.resolution_y = a.size
     scene.render.resolution_percentage = 100
     scene.render.image_settings.file_format = "PNG"
-    # evenly spaced frames over the speech (where the jaw moves), so the sheet shows the mouth opening and closing
-    jaw = rep.clip.channel("jawOpen")
-    active = np.flatnonzero(jaw > 0.02)
-    lo, hi = (active[0], active[-1]) if len(active) else (0, len(jaw) - 1)
-    picks = np.unique(np.linspace(lo, hi, a.frames).round().astype(int))
+    # one frame at the centre of each telling phone (closures, rounding, open vowels, f/v), labelled
+    clip = rep.clip
+    jaw = clip.channel("jawOpen")
+    chosen = pick_phones(clip.meta.get("phones", []), a.frames)
+    picks = [int(np.argmin(np.abs(clip.times - t))) for _, t in chosen]
     frames = [int(round(rep.frames[i])) for i in picks]
-    tiles = []
+    tiles, labels = [], []
     with_tmp = out / "frames"
     with_tmp.mkdir(exist_ok=True)
-    for f in frames:
+    for (name, t), f in zip(chosen, frames):
         tiles.append(render_frame(scene, f, with_tmp / f"frame_{f:04d}.png"))
-    contact_sheet(tiles, cols=min(6, len(tiles)), path=out / "contact_sheet.png")
-    print(f"frames on the sheet: {frames} (jawOpen {', '.join(f'{jaw[i]:.2f}' for i in picks)})")
+        labels.append(f"{t:.2f} s  /{name}/")
+    text = SAMPLE.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    contact_sheet(tiles, labels, cols=min(6, len(tiles)), path=out / "contact_sheet.png", title=f'"{text}"')
+    print(f"frames on the sheet: {frames} ({', '.join(f'{n} jawOpen {jaw[i]:.2f}' for (n, _), i in zip(chosen, picks))})")
     print(f"wrote {out / 'demo.blend'}, {out / 'demo.glb'}, {out / 'contact_sheet.png'} "
           f"in {time.perf_counter() - t0:.1f} s")
     return 0
