@@ -69,18 +69,20 @@ def parse(args: list[str]) -> argparse.Namespace:
 
 
 def backend_options(a: argparse.Namespace) -> dict:
-    # No API key option: a key on the command line leaks into shell history and process lists;
-    # the nim backend reads $NVCF_API_KEY itself.
-    if a.backend == "nim":
-        opts = {"url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert_path,
-                "client_cert_path": a.client_cert_path, "client_key_path": a.client_key_path,
-                "function_id": a.function_id, "timeout": a.timeout}
-        return {k: v for k, v in opts.items() if v is not None}
-    if a.backend == "sdk":
-        return {"binding_path": a.binding_path, "model_path": a.model_path, "use_gpu_solver": a.use_gpu_solver}
-    if a.backend == "local":
-        return {"quality": a.quality}
-    return {}
+    """The options the chosen backend's constructor takes (the registry filters by its signature).
+
+    No API key option: a key on the command line leaks into shell history and process lists; the nim
+    backend reads $NVCF_API_KEY itself."""
+    from a2f_core import backends
+
+    opts, _ = backends.split_options(a.backend, {
+        "url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert_path,
+        "client_cert_path": a.client_cert_path, "client_key_path": a.client_key_path,
+        "function_id": a.function_id, "timeout": a.timeout,
+        "binding_path": a.binding_path, "model_path": a.model_path, "use_gpu_solver": a.use_gpu_solver or None,
+        "quality": a.quality,
+    })
+    return opts
 
 
 def export_path(export: str, take: str, many: bool) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from ..errors import BackendError
@@ -31,6 +32,17 @@ def backend_class(name: str) -> type:
     except ImportError as e:
         raise BackendError(f"backend '{name}' cannot load: {e}") from None
     return getattr(mod, cls_name)
+
+
+def split_options(name: str, candidates: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(the candidates backend ``name``'s constructor takes, the names it does not); None values are dropped.
+
+    Front ends (CLI, bake.py) offer every option they have and let each backend take its own."""
+    params = {
+        n for n, p in inspect.signature(backend_class(name)).parameters.items() if p.kind is not p.VAR_KEYWORD
+    }
+    given = {k: v for k, v in candidates.items() if v is not None}
+    return {k: v for k, v in given.items() if k in params}, [k for k in given if k not in params]
 
 
 def get(name: str = DEFAULT, **options: Any) -> Backend:

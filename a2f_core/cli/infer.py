@@ -9,7 +9,6 @@ OUTDIR/<stem>/, --jobs at a time; a failing file is reported and the others stil
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import sys
 import threading
@@ -253,22 +252,14 @@ class BackendFactory:
 def backend_options(args, console: Console, jobs: int) -> dict[str, Any]:
     """Constructor keywords for the chosen backend from the CLI options it accepts."""
     cls = backends.backend_class(args.backend)
-    params = {
-        n for n, prm in inspect.signature(cls).parameters.items() if prm.kind is not prm.VAR_KEYWORD
-    }
-    opts: dict[str, Any] = {}
-    for name in CONNECTION_OPTIONS:
-        value = getattr(args, name, None)
-        if value is None:
-            continue
-        if name in params:
-            opts[name] = value
-        else:
-            console.note(f"note: --{name.replace('_', '-')} is not used by the {args.backend} backend")
+    opts, unused = backends.split_options(args.backend, {n: getattr(args, n, None) for n in CONNECTION_OPTIONS})
+    for name in unused:
+        console.note(f"note: --{name.replace('_', '-')} is not used by the {args.backend} backend")
     key = os.environ.get(NVCF_API_KEY_ENV)
-    if key and "api_key" in params:
+    extra, _ = backends.split_options(args.backend, {"api_key": key, "workers": 1})
+    if "api_key" in extra:
         opts["api_key"] = key
-    if jobs > 1 and "workers" in params and getattr(cls, "thread_safe", False):
+    if jobs > 1 and "workers" in extra and getattr(cls, "thread_safe", False):
         opts["workers"] = max(1, (os.cpu_count() or 1) // jobs)  # files in parallel share the cores
     return opts
 

@@ -49,3 +49,12 @@ def test_pcm16_round_trip_is_exact():
     pcm = np.array([-32768, -1, 0, 1, 12345, 32767], dtype="<i2").tobytes()
     assert to_pcm16(from_pcm16(pcm, 16000).samples) == pcm
     assert np.frombuffer(to_pcm16(np.array([2.0, -2.0], np.float32)), "<i2").tolist() == [32767, -32768]
+
+
+def test_backend_options_are_split_by_constructor_signature():
+    from a2f_core import backends
+
+    took, unused = backends.split_options("local", {"quality": "fast", "url": "h:1", "model_path": None})
+    assert took == {"quality": "fast"} and unused == ["url"]
+    took, unused = backends.split_options("nim", {"url": "h:1", "quality": "fast"})
+    assert took == {"url": "h:1"} and unused == ["quality"]  # nim's **kwargs catch-all does not count
