@@ -71,19 +71,16 @@ class NimBackend:
                 self._channel = None
 
     def availability(self) -> Availability:
-        from ..nim import health
+        """A health check over the backend's own channel: it also connects that channel to every
+        address of a fleet URL before the first stream, so round robin has them all to pick from."""
+        from ..errors import A2FError
+        from ..nim.healthcheck import check_channel
 
-        t = self.target
-        ok, msg = health(
-            t.url,
-            secure_mode=t.secure_mode,
-            root_cert_path=t.root_cert_path,
-            client_cert_path=t.client_cert_path,
-            client_key_path=t.client_key_path,
-            function_id=t.function_id,
-            api_key=t.api_key,
-            timeout=self.health_timeout,
-        )
+        try:
+            channel = self._get_channel()
+        except A2FError as e:
+            return Availability(False, str(e))
+        ok, msg = check_channel(channel, self.target, timeout=self.health_timeout)
         return Availability(ok, "" if ok else msg)
 
     def infer(

@@ -32,6 +32,14 @@ def health(
     except A2FError as e:
         return False, str(e)
     try:
+        return check_channel(channel, target, timeout=timeout, service=service)
+    finally:
+        channel.close()
+
+
+def check_channel(channel, target, *, timeout: float = 5.0, service: str = "") -> tuple[bool, str]:
+    """The health check over an open channel (the nim backend uses its own, which also warms it up)."""
+    try:
         stub = health_pb2_grpc.HealthStub(channel)
         resp = stub.Check(
             health_pb2.HealthCheckRequest(service=service), timeout=timeout, metadata=target.metadata() or None
@@ -43,8 +51,6 @@ def health(
         if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
             return False, f"{target.describe()}: no answer within {timeout:g} s; check the URL and that the server runs"
         return False, str(err)
-    finally:
-        channel.close()
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
     if resp.status == health_pb2.HealthCheckResponse.SERVING:
         return True, f"Service {target.url} is ONLINE"
