@@ -60,7 +60,7 @@ def parse(args: list[str]) -> argparse.Namespace:
     nim.add_argument("--function-id", default=None, help="NVCF function id; the API key comes from $NVCF_API_KEY")
     nim.add_argument("--timeout", type=float, default=None)
     p.add_argument("--quality", choices=("best", "fast"), default="best",
-                   help="bundled backend without a transcript: best = word recognition; fast = phones only, ~4x faster")
+                   help="bundled backend without a transcript: best = word recognition; fast = phones only, ~2x faster")
     sdk = p.add_argument_group("SDK (--backend sdk)")
     sdk.add_argument("--binding-path", default=None, help="SDK binding folder (default $A2F_SDK_BINDING_PATH)")
     sdk.add_argument("--model-path", default=None, help="SDK model.json (default $A2F_SDK_MODEL_PATH)")

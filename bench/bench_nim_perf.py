@@ -46,7 +46,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=None, help="a2f serve --workers (default: CPUs)")
     ap.add_argument("--backend", default="local")
     ap.add_argument("--segment-seconds", type=float, default=None, help="a2f serve --segment-seconds")
-    ap.add_argument("--quality", choices=("best", "fast"), default="best", help="a2f serve --quality (local)")
+    ap.add_argument("--quality", choices=("auto", "best", "fast"), default="auto", help="a2f serve --quality (local)")
     args = ap.parse_args()
     out = ROOT / "out" / "bench_nim"
     out.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ def add_parser(sub):
     g.add_argument("--client-key-path", help="client private key (PEM) for mtls")
     g.add_argument("--function-id", help="NVIDIA cloud function id (NVCF)")
     g.add_argument("--quality", choices=("best", "fast"), default=None,
-                   help="local without a transcript: best = word recognition (default); fast = phones only, ~4x faster")
+                   help="local without a transcript: best = word recognition (default); fast = phones only, ~2x faster")
     g.add_argument("--binding-path", help="folder of the A2F-3D SDK Python binding (sdk; default $A2F_SDK_BINDING_PATH)")
     g.add_argument("--model-path", help="the SDK's model.json (sdk; default $A2F_SDK_MODEL_PATH)")
     g.add_argument("--use-gpu-solver", action="store_true", default=None, help="GPU blendshape solver (sdk)")

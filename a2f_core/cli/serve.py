@@ -38,12 +38,20 @@ def add_parser(sub):
         "(pieces run in parallel on the workers); 0 = always the whole clip (20)",
     )
     p.add_argument(
-        "--quality", choices=("best", "fast"), default="best",
-        help="local backend: best = word recognition; fast = phone recognition, ~4x less CPU, weaker p/b/m (best)",
+        "--quality", choices=("auto", "best", "fast"), default="auto",
+        help="local backend: best = word recognition; fast = phone recognition, ~2x less CPU, weaker p/b/m; "
+        "auto = best, but fast for streams that start while more streams are open than workers (auto)",
     )
     p.add_argument("--tongue", action="store_true", help="also send the 16 tongue channels (NIM 2.0 style)")
     p.add_argument("--quiet", action="store_true", help="no per-stream log lines")
     return p
+
+
+def local_options(quality: str, workers: int, busy: bool) -> dict:
+    """The bundled backend's options: one stream per worker process (it must not start its own pool
+    there); ``auto`` is best quality, or fast for the busy backend."""
+    q = ("fast" if busy else "best") if quality == "auto" else quality
+    return {"quality": q, **({"workers": 1} if workers > 0 else {})}
 
 
 def run(args) -> int:
@@ -63,8 +71,9 @@ def run(args) -> int:
         port=args.port,
         backend=args.backend,
         # one stream per worker process: the bundled backend must not start its own process pool there
-        backend_options=(
-            {"quality": args.quality, **({"workers": 1} if workers > 0 else {})} if args.backend == "local" else {}
+        backend_options=local_options(args.quality, workers, busy=False) if args.backend == "local" else {},
+        busy_backend_options=(
+            local_options(args.quality, workers, busy=True) if args.backend == "local" and args.quality == "auto" else None
         ),
         max_streams=args.max_streams,
         workers=workers,
@@ -85,9 +94,10 @@ def run(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     mode = "" if args.secure_mode == "disabled" else f" ({args.secure_mode})"
+    quality = f", quality {args.quality}" if args.backend == "local" else ""
     print(
         f"a2f serve: backend '{args.backend}' on {server.address}{mode}, {args.max_streams} streams, "
-        f"{workers} worker process(es). Running... (Ctrl+C stops)",
+        f"{workers} worker process(es){quality}. Running... (Ctrl+C stops)",
         flush=True,
     )
     while not stop.wait(0.5):

@@ -44,6 +44,10 @@ class ServeOptions:
     port: int = 52000  # 0 = pick a free port
     backend: str = "local"  # registry name or "module:Class"
     backend_options: dict = field(default_factory=dict)
+    # Options for streams whose inference starts while more streams are open than the backend runs at
+    # once (``workers``, or 1 in-thread), e.g. the bundled backend's quality="fast": under load the
+    # server answers with cheaper curves instead of falling behind. None = always backend_options.
+    busy_backend_options: dict | None = None
     max_streams: int = 10
     workers: int = 0  # backend processes; 0 = run the backend in the stream's thread
     secure_mode: str = "disabled"
@@ -69,6 +73,7 @@ class StreamError(Exception):
 
 # --- backend execution (in-thread or in worker processes) -----------------------------------------
 _WORKER_BACKEND: Any = None
+_WORKER_BUSY: Any = None
 
 
 def load_backend(spec: str, options: dict | None = None):
@@ -94,13 +99,14 @@ def _check_spec(spec: str) -> None:
         backends.backend_class(spec)
 
 
-def _worker_init(spec: str, options: dict) -> None:
-    global _WORKER_BACKEND
+def _worker_init(spec: str, options: dict, busy_options: dict | None = None) -> None:
+    global _WORKER_BACKEND, _WORKER_BUSY
     _WORKER_BACKEND = load_backend(spec, options)
+    _WORKER_BUSY = None if busy_options is None else load_backend(spec, busy_options)
 
 
-def _worker_infer(audio: Audio, config: RunConfig) -> Clip:
-    return _WORKER_BACKEND.infer(audio, config)
+def _worker_infer(audio: Audio, config: RunConfig, busy: bool = False) -> Clip:
+    return (_WORKER_BUSY if busy and _WORKER_BUSY is not None else _WORKER_BACKEND).infer(audio, config)
 
 
 class Runner:
@@ -109,6 +115,8 @@ class Runner:
     def __init__(self, opts: ServeOptions):
         self.opts = opts
         self.backend: Any = None
+        self.busy_backend: Any = None
+        self.capacity = max(1, opts.workers)  # inferences that run at once
         self.pool: cf.ProcessPoolExecutor | None = None
         # In-thread backends run one at a time unless they say they are thread-safe (the bundled one
         # shares one speech decoder per process); use worker processes for parallel streams.
@@ -117,7 +125,8 @@ class Runner:
         if opts.workers > 0:
             ctx = multiprocessing.get_context("spawn")  # never fork a process that runs gRPC threads
             self.pool = cf.ProcessPoolExecutor(
-                opts.workers, mp_context=ctx, initializer=_worker_init, initargs=(opts.backend, opts.backend_options)
+                opts.workers, mp_context=ctx, initializer=_worker_init,
+                initargs=(opts.backend, opts.backend_options, opts.busy_backend_options),
             )
             # start the workers now (imports, decoder start-up) rather than on the first request
             try:
@@ -129,20 +138,23 @@ class Runner:
                 ) from None
         else:
             self.backend = load_backend(opts.backend, opts.backend_options)
+            if opts.busy_backend_options is not None:
+                self.busy_backend = load_backend(opts.backend, opts.busy_backend_options)
             if not getattr(self.backend, "thread_safe", False):
                 self._lock = threading.Lock()
 
-    def infer(self, audio: Audio, config: RunConfig, cancel: CancelToken) -> Clip:
+    def infer(self, audio: Audio, config: RunConfig, cancel: CancelToken, busy: bool = False) -> Clip:
         if self.pool is None:
+            backend = self.busy_backend if busy and self.busy_backend is not None else self.backend
             if self._lock is None:
-                return self.backend.infer(audio, config, cancel=cancel)
+                return backend.infer(audio, config, cancel=cancel)
             while not self._lock.acquire(timeout=0.1):
                 cancel.check()
             try:
-                return self.backend.infer(audio, config, cancel=cancel)
+                return backend.infer(audio, config, cancel=cancel)
             finally:
                 self._lock.release()
-        fut = self.pool.submit(_worker_infer, audio, config)
+        fut = self.pool.submit(_worker_infer, audio, config, busy)
         while True:
             try:
                 return fut.result(timeout=0.1)
@@ -151,13 +163,16 @@ class Runner:
                     fut.cancel()
                     cancel.check()
 
-    def run_ordered(self, jobs: list[tuple[Audio, RunConfig]], cancel: CancelToken) -> Iterator[Clip]:
-        """Clips for ``jobs`` in order; with worker processes all jobs run at once, each yielded when done."""
+    def run_ordered(
+        self, jobs: list[tuple[Audio, RunConfig]], cancel: CancelToken, busy: bool = False
+    ) -> Iterator[Clip]:
+        """Clips for ``jobs`` in order; with worker processes all jobs run at once, each yielded when done.
+        ``busy``: run them with the busy backend options (when the server has them)."""
         if self.pool is None:
             for audio, config in jobs:
-                yield self.infer(audio, config, cancel)
+                yield self.infer(audio, config, cancel, busy)
             return
-        futs = [self.pool.submit(_worker_infer, a, c) for a, c in jobs]
+        futs = [self.pool.submit(_worker_infer, a, c, busy) for a, c in jobs]
         try:
             for fut in futs:
                 while True:
@@ -201,7 +216,8 @@ class A2FService(wire.A2FControllerServiceServicer):
             )
         with self._lock:
             self.active += 1
-        stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0}
+        stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0,
+                                 "mode": ""}
         try:
             yield from self._stream(request_iterator, context, stats)
         finally:
@@ -210,10 +226,11 @@ class A2FService(wire.A2FControllerServiceServicer):
                 self.served += 1
             self._slots.release()
             log.info(
-                "stream %d %s: %s; %.2f s audio at %d Hz, %d frames, %.2f s",
+                "stream %d %s: %s%s; %.2f s audio at %d Hz, %d frames, %.2f s",
                 sid,
                 context.peer(),
                 stats["outcome"],
+                stats["mode"],
                 stats["audio_s"],
                 stats["rate"],
                 stats["frames"],
@@ -315,7 +332,11 @@ class A2FService(wire.A2FControllerServiceServicer):
             else:
                 jobs = [(audio.slice(a, b), _segment_config(config, a, b)) for a, b in zip(cuts, cuts[1:])]
             n_total = frame_count(audio.duration, NIM_FPS)
-            results = self.runner.run_ordered(jobs, gone)
+            with self._lock:
+                busy = o.busy_backend_options is not None and self.active > self.runner.capacity
+            if busy:
+                stats["mode"] = f", busy ({self.active} streams open)"
+            results = self.runner.run_ordered(jobs, gone, busy)
             for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
                 try:
                     clip = next(results)

@@ -208,29 +208,52 @@ def test_bad_audio_is_a_clear_error(backend):
     assert "no speech" in " ".join(clip.meta["warnings"]) and clip.channel("jawOpen").max() == 0.0
 
 
+def test_piece_count_keeps_every_worker_busy():
+    ph = phones_mod
+    assert ph.piece_count(10.0, 2) == 2  # both workers get half of a 10 s clip
+    assert ph.piece_count(60.0, 2) == 10 and ph.piece_count(61.0, 4) % 4 == 0
+    assert ph.piece_count(4.0, 2) == 1  # no piece under MIN_PIECE
+    assert ph.piece_count(25.0, 1) == 1 and ph.piece_count(61.0, 1) == 3  # one process: only long audio
+
+
 def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
-    """Long audio is cut at pauses; worker processes give the same phones as decoding in process."""
+    """Audio is cut in the pauses nearest even spacing; worker processes give the same phones as
+    decoding in process, and the pieces' phones join without gaps or overlaps."""
     ph = phones_mod
     gap = np.zeros(int(0.6 * ph.RATE), np.int16)
     parts = []
-    for n in ("father_palm", "zorblax", "who_knows"):
+    for n in ("zorblax", "van_window", "mabel_map"):
         parts += [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16), gap]
     pcm = np.concatenate(parts)
-    pieces = ph.split_at_pauses(pcm, target=2.0, max_len=3.0)
+    pieces = ph.split_at_pauses(pcm, 3)
     assert len(pieces) == 3
     assert pieces[0][0] == 0 and pieces[-1][1] == pytest.approx(len(pcm) / ph.RATE)
     for (_, end), (start, _) in zip(pieces, pieces[1:]):
         assert end == start
+    loud = np.sqrt(np.mean(pcm.astype(np.float64) ** 2))
+
+    def rms(t: float) -> float:
+        i = int(t * ph.RATE)
+        return float(np.sqrt(np.mean(pcm[i - 800: i + 800].astype(np.float64) ** 2)))
+
+    total = len(pcm) / ph.RATE
+    assert rms(total / 3) > 0.5 * loud and rms(2 * total / 3) > 0.5 * loud  # even thirds fall in words
+    for _, cut in pieces[:-1]:  # the cuts moved to quiet spots (the pauses here)
+        assert rms(cut) < 0.02 * loud, cut
     monkeypatch.delitem(sys.modules, "bpy", raising=False)  # other suites may have imported bpy
     assert ph.can_use_processes()
     marks: list[float] = []
-    pooled, warn = ph.recognize_long(pcm, 2, lambda: None, marks.append, target=2.0, max_len=3.0)
+    pooled, warn = ph.recognize_long(pcm, 2, lambda: None, marks.append, pieces=3)
     assert not warn and len(pooled) == 3 and marks[-1] == 1.0
+    flat = [p for r in pooled for p in r.phones]
+    assert all(a.end == pytest.approx(b.start, abs=1e-6) for a, b in zip(flat, flat[1:]))
+    for r, (a, b) in zip(pooled, pieces):  # overlap decoded for context, trimmed off again
+        assert r.phones[0].start >= a - 1e-9 and r.phones[-1].end <= b + 1e-9
     monkeypatch.setitem(sys.modules, "bpy", object())  # as inside Blender: no worker processes
     assert not ph.can_use_processes()
-    here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, target=2.0, max_len=3.0)
-    assert [(p.name, round(p.start, 3)) for r in pooled for p in r.phones] == \
-        [(p.name, round(p.start, 3)) for r in here for p in r.phones]
+    here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)
+    assert [(p.name, round(p.start, 3)) for r in here for p in r.phones] == \
+        [(p.name, round(p.start, 3)) for p in flat]
 
 
 def test_long_transcript_alignment_in_pieces_matches_whole_file(fixtures, monkeypatch):

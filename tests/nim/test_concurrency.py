@@ -43,6 +43,31 @@ def test_ten_concurrent_streams_all_correct(serve):
     assert s.service.served == 10
 
 
+@pytest.mark.parametrize("workers", [0, 1])
+def test_busy_server_switches_to_the_busy_options(serve, workers):
+    """With busy options (`a2f serve --quality auto`), streams that arrive while more streams are open
+    than the backend runs at once get the cheaper options; a lone stream gets the normal ones."""
+    s = serve(workers=workers, backend_options={"delay": 0.4}, busy_backend_options={"cheek": 1.0})
+    nim = get("nim", url=s.address)
+
+    def cheek(clip) -> float:
+        return float(clip.channel("cheekPuff").mean())
+
+    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # alone: normal options
+    with cf.ThreadPoolExecutor(3) as pool:
+        clips = list(pool.map(lambda i: nim.infer(speechlike(0.5, seed=i), RunConfig()), range(3)))
+    assert sorted(cheek(c) for c in clips)[-1] == pytest.approx(1.0)  # the burst: busy options
+    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # quiet again
+
+
+def test_serve_quality_auto_means_best_then_fast():
+    from a2f_core.cli.serve import local_options
+
+    assert local_options("auto", 2, busy=False) == {"quality": "best", "workers": 1}
+    assert local_options("auto", 2, busy=True) == {"quality": "fast", "workers": 1}
+    assert local_options("best", 0, busy=False) == {"quality": "best"}
+
+
 def test_stream_over_the_limit_is_rejected_cleanly(serve):
     s = serve(max_streams=2, backend_options={"delay": 1.0})
     nim = get("nim", url=s.address)

@@ -20,8 +20,9 @@ class TinyBackend:
     thread_safe = True  # `a2f serve` may run it in several stream threads at once
     capabilities = Capabilities(label="tiny", description="test backend", emits_emotions=True, native_fps=60.0)
 
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, cheek: float = 0.0):
         self.delay = delay
+        self.cheek = cheek  # cheekPuff for every frame: tells which options a server used
 
     def availability(self) -> Availability:
         return Availability(True)
@@ -47,6 +48,7 @@ class TinyBackend:
         w[:, ARKIT_52.index("mouthClose")] = 1.0 - env
         w[:, ARKIT_52.index("browInnerUp")] = 0.5 * np.sin(t) ** 2
         w[:, ARKIT_52.index("eyeBlinkLeft")] = config.face("lowerFaceStrength") / 2.0
+        w[:, ARKIT_52.index("cheekPuff")] = self.cheek
         clip = Clip(list(ARKIT_52), t, w, fps, meta={"backend": "tiny"})
         clip = clip.postprocess(config.bs_multipliers, config.bs_offsets, config.enable_clamping_bs_weight)
         keys = config.emotion_timeline

@@ -71,7 +71,7 @@ class LocalBackend:
 
     def __init__(self, workers: int | None = None, quality: str = "best") -> None:
         """``quality``: "best" recognises words when there is no transcript; "fast" recognises phones
-        only (about 4x less CPU, weaker p/b/m closures) for servers that must keep up with many streams.
+        only (about 2x less CPU, weaker p/b/m closures) for servers that must keep up with many streams.
         With a transcript both align it."""
         if workers is not None and workers < 1:
             raise BackendError(f"local backend: workers must be 1 or more, got {workers}")

@@ -3,15 +3,16 @@
 Three paths, best first:
   align    - a transcript is given: forced alignment, beam widened 1e-48 -> 1e-80 -> 1e-120 -> 1e-200
              (synthetic and trimmed speech often fails at the default beam);
-  asr      - no (usable) transcript: word recognition, then phone alignment of the hypothesis;
+  asr      - no (usable) transcript: word recognition, then forced alignment of the recognised words;
   allphone - phone recognition, when word recognition finds nothing or cannot be aligned.
-Audio is decoded at 16 kHz with dither (seeded) and 0.3 s of padding. Long audio is cut at pauses
-and the pieces decoded in worker processes (the decoder holds the GIL, so threads do not help).
+Audio is decoded at 16 kHz with dither (seeded) and 0.3 s of padding. Without a transcript, audio is
+cut at quiet points so every worker process decodes a piece (the decoder holds the GIL, so threads do
+not help); with one, audio over 20 s is aligned in pieces cut at pauses the same way.
 """
 
 from __future__ import annotations
 
-import io
+import math
 import os
 import re
 import sys
@@ -243,26 +244,19 @@ class Recognizer:
 
     # -- without a transcript ------------------------------------------------------------------
     def recognize(self, pcm: np.ndarray, offset: float = 0.0) -> Result:
-        """Word recognition then phone alignment; phone recognition when that fails."""
-        end = offset + len(pcm) / RATE
-        data = _padded(pcm)
+        """Word recognition, then forced alignment of the recognised words (the transcript path's
+        aligner: cheaper than aligning on the recognition decoder, with the same or better curves);
+        phone recognition when that fails."""
         if self._asr is None:
             self._asr = _decoder(**ASR_OPTIONS)
-        dec = self._asr
-        _run(dec, data)
-        hyp = dec.hyp()
+        _run(self._asr, _padded(pcm))
+        hyp = self._asr.hyp()
         text = hyp.hypstr.strip() if hyp is not None else ""
-        if text:
-            try:
-                dec.set_alignment()
-                _run(dec, data)
-                phones = _phones_from_alignment(dec, offset, end)
-                if any(p.name != "SIL" for p in phones):
-                    return Result(phones, "asr", text)
-            except RuntimeError:
-                pass
-            finally:
-                dec.activate_search()
+        words = words_of(text)
+        if words:
+            r = self.align(pcm, words, offset)
+            if r is not None and any(p.name != "SIL" for p in r.phones):
+                return Result(r.phones, "asr", text, r.warnings)
         return self.allphone(pcm, offset)
 
     def allphone(self, pcm: np.ndarray, offset: float = 0.0) -> Result:
@@ -288,34 +282,48 @@ class Recognizer:
 
 # --- long audio: cut at pauses, decode pieces in worker processes ---------------------------------
 
-def speech_regions(pcm: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) seconds of speech found by pocketsphinx's voice activity detector."""
-    from pocketsphinx import Segmenter, Vad
-
-    seg = Segmenter(vad_mode=Vad.LOOSE, sample_rate=RATE)
-    return [(s.start_time, s.end_time) for s in seg.segment(io.BytesIO(pcm.astype("<i2").tobytes()))]
-
-
-PIECE_TARGET = 6.0  # s: no-transcript audio is decoded in pieces of about this length,
-PIECE_MAX = 9.0  # once it is longer than this (pieces run in parallel worker processes)
+PIECE_TARGET = 6.0  # s: no-transcript audio is decoded in pieces of about this length
+PIECE_MAX = 30.0  # s: in one process, shorter audio stays whole (cutting only adds overlap)
+MIN_PIECE = 2.5  # s: with worker processes, audio is cut so every worker gets a piece, down to this length
+CUT_SEARCH = 0.5  # s: a cut goes to the quietest point this close to its even position (pieces stay even)
+OVERLAP = 0.3  # s of neighbouring audio decoded with each piece for context
+QUIET_WINDOW = 0.15  # s: "quiet" = lowest mean energy over this window (a pause rather than a stop closure)
 
 
-def split_at_pauses(
-    pcm: np.ndarray, target: float = PIECE_TARGET, max_len: float = PIECE_MAX
-) -> list[tuple[float, float]]:
-    """Cut points in the middle of pauses so pieces are about ``target`` s (never longer than
-    ``max_len`` unless there is no pause). The pieces cover the whole audio."""
+def piece_count(total: float, parallel: int) -> int:
+    """How many pieces to decode ``total`` s of audio in, with ``parallel`` worker processes (1 = none):
+    a multiple of the workers so none idles, each about PIECE_TARGET s and never under MIN_PIECE s."""
+    if parallel > 1:
+        n = parallel * max(1, round(total / (PIECE_TARGET * parallel)))
+    else:
+        n = math.ceil(total / PIECE_MAX)
+    return max(1, min(n, int(total // MIN_PIECE)))
+
+
+def split_at_pauses(pcm: np.ndarray, pieces: int) -> list[tuple[float, float]]:
+    """``pieces`` spans covering the whole audio, cut at the quietest point (lowest energy over
+    QUIET_WINDOW, so a pause wins over a stop closure) within CUT_SEARCH s of even spacing."""
     total = len(pcm) / RATE
-    if total <= max_len:
+    if pieces <= 1:
         return [(0.0, total)]
-    regions = speech_regions(pcm)
-    gaps = [(regions[i][1] + regions[i + 1][0]) / 2 for i in range(len(regions) - 1)]
+    hop = RATE // 100
+    n = len(pcm) // hop
+    energy = (pcm[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1)
+    k = max(1, int(round(QUIET_WINDOW * 100)))
+    quiet = np.log(np.convolve(energy, np.ones(k) / k, mode="same") + 1.0)
+    step = total / pieces
+    reach = min(CUT_SEARCH, step / 3)
     cuts = [0.0]
-    for g in gaps:
-        if g - cuts[-1] >= target:
-            cuts.append(g)
-    if total - cuts[-1] < target / 2 and len(cuts) > 1:
-        cuts.pop()
+    for i in range(1, pieces):
+        ideal = i * step
+        lo = max(int((ideal - reach) * 100), int(cuts[-1] * 100) + 1)
+        hi = min(int((ideal + reach) * 100) + 1, n - 1)
+        frames = np.arange(lo, hi)
+        if len(frames) == 0:
+            continue
+        # lowest energy wins; among equals (digital silence) the one nearest the even position
+        j = frames[np.argmin(quiet[lo:hi] + 1e-3 * np.abs(frames / 100 - ideal))]
+        cuts.append(float(j) / 100)
     cuts.append(total)
     return list(zip(cuts[:-1], cuts[1:]))
 
@@ -334,7 +342,7 @@ def recognizer() -> Recognizer:
 
 def _decode_piece(pcm: np.ndarray, offset: float, fast: bool = False) -> Result:
     """Worker entry point (module level so process pools can pickle it). ``fast``: phone recognition
-    only (about 4x cheaper, weaker lip closures), for CPU servers that must keep up with many streams."""
+    only (about 2x cheaper, weaker lip closures), for CPU servers that must keep up with many streams."""
     rec = recognizer()
     return rec.allphone(pcm, offset) if fast else rec.recognize(pcm, offset)
 
@@ -394,16 +402,20 @@ def recognize_long(
     workers: int,
     check: Callable[[], None],
     progress: Callable[[float], None],
-    target: float = PIECE_TARGET,
-    max_len: float = PIECE_MAX,
     fast: bool = False,
+    pieces: int | None = None,
 ) -> tuple[list[Result], list[str]]:
-    """Recognise speech without a transcript, cutting audio longer than ``max_len`` s at pauses."""
-    pieces = split_at_pauses(pcm, target, max_len)
+    """Recognise speech without a transcript. With worker processes the audio is cut at pauses so
+    every worker decodes a piece; in one process only audio over PIECE_MAX s is cut."""
+    parallel = workers if workers > 1 and can_use_processes() else 1
+    spans = split_at_pauses(pcm, pieces or piece_count(len(pcm) / RATE, parallel))
     warnings: list[str] = []
-    cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in pieces]
+    total = len(pcm) / RATE
+    # each piece is decoded with OVERLAP s of its neighbours for context, then trimmed to its span
+    ext = [(max(0.0, a - OVERLAP), min(total, b + OVERLAP)) for a, b in spans]
+    cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in ext]
     results: list[Result | None] = [None] * len(cut)
-    if len(cut) > 1 and workers > 1 and can_use_processes():
+    if len(cut) > 1 and parallel > 1:
         try:
             pool = _pool(workers)
             futures: list[Future] = [pool.submit(_decode_piece, p, off, fast) for p, off in cut]
@@ -433,7 +445,13 @@ def recognize_long(
     done = [r for r in results if r is not None]
     if len(done) != len(cut):
         raise BackendError("speech recognition lost a piece of the audio")
-    return done, warnings
+    return [_trim(r, a, b) for r, (a, b) in zip(done, spans)], warnings
+
+
+def _trim(r: Result, a: float, b: float) -> Result:
+    """The part of a decoded piece within [a, b) s."""
+    kept = [Phone(p.name, max(p.start, a), min(p.end, b)) for p in r.phones if min(p.end, b) > max(p.start, a)]
+    return Result(kept, r.path, r.text, r.warnings, r.pieces)
 
 
 ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligned piecewise in parallel
