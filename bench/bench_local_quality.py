@@ -44,6 +44,7 @@ def main() -> None:
         if args.set in (name, "all"):
             print(f"\n## {name} ({folder.relative_to(FIXTURES.parent.parent)})\n")
             report(LocalBackend(workers=1), folder)
+            report_joined(LocalBackend(), folder)
 
 
 def report(backend: LocalBackend, folder: Path) -> None:
@@ -82,6 +83,31 @@ def report(backend: LocalBackend, folder: Path) -> None:
     for with_text, (c, o, r, lag, mx, jr, rtf, (nb, no, nr)) in totals.items():
         print(f"| {'yes' if with_text else 'no'} | {c:.2f} of {nb} | {o:.2f} of {no} | {r:.2f} of {nr} | {lag:.0f} | "
               f"{mx:.0f} | {jr:.2f} | {rtf:.3f} |")
+
+
+
+def report_joined(backend: LocalBackend, folder: Path, gap: float = 0.4) -> None:
+    """The whole set back to back (gap s of silence between), decoded the way `a2f infer` does it: with a
+    transcript in pieces aligned in parallel, without one cut into a piece per worker process."""
+    names = sorted(p.stem for p in folder.glob("*.json"))
+    parts, known, words, t = [], [], [], 0.0
+    for n in names:
+        meta = json.loads((folder / f"{n}.json").read_text())
+        a = audio_mod.load(folder / f"{n}.wav", rate=16000)
+        known += [ev.Phone(p.name, p.start + t, p.end + t) for p in ev.phones_from_json(meta)]
+        parts += [a.samples, np.zeros(int(gap * 16000), np.float32)]
+        words.append(meta["transcript"])
+        t += a.duration + gap
+    audio = audio_mod.Audio(np.concatenate(parts), 16000, "joined")
+    print(f"\nThe set joined ({audio.duration:.1f} s), all cores ({backend.workers} workers):\n")
+    print("| transcript | path | pieces | closure | open shut | rounding | jaw lag ms | jaw r |")
+    print("|---|---|---|---|---|---|---|---|")
+    for text in (" ".join(words), None):
+        clip = backend.infer(audio, RunConfig(), transcript=text)
+        s = ev.score(clip, known, audio.samples, audio.rate)
+        print(f"| {'yes' if text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | {s.closure:.2f} of "
+              f"{s.n_bilabial} | {s.open_closed:.2f} of {s.n_open} | {s.rounding:.2f} of {s.n_rounded} | "
+              f"{s.jaw_lag * 1000:+.0f} | {s.jaw_r:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

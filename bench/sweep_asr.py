@@ -2,7 +2,7 @@
 
 Each argument is a JSON object of settings, run in one process (workers=1) so the CPU time does not
 depend on other processes. Keys: ``asr`` (word-recognition kwargs for pocketsphinx, replacing
-phones.ASR_OPTIONS), ``quality`` (best|fast), ``split`` (cut the audio as for N worker processes).
+phones.ASR_OPTIONS), ``allphone`` (phone-recognition kwargs), ``quality`` (best|fast), ``split`` (cut the audio as for N worker processes).
 
     .venv/bin/python bench/sweep_asr.py '{}' '{"asr": {"maxhmmpf": 1500}}' '{"split": 2}'
 """
@@ -27,6 +27,8 @@ SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural"}
 
 def run(settings: dict) -> None:
     base = dict(phones.ASR_OPTIONS)
+    base_ap = dict(phones.ALLPHONE_OPTIONS)
+    phones.ALLPHONE_OPTIONS.update(settings.get("allphone", {}))
     if "asr" in settings:
         phones.ASR_OPTIONS.clear()
         phones.ASR_OPTIONS.update({**base, **settings["asr"]})
@@ -60,6 +62,8 @@ def run(settings: dict) -> None:
     phones.ASR_OPTIONS.clear()
     phones.ASR_OPTIONS.update(base)
     phones.piece_count = count  # type: ignore[assignment]
+    phones.ALLPHONE_OPTIONS.clear()
+    phones.ALLPHONE_OPTIONS.update(base_ap)
 
 
 def main() -> None:

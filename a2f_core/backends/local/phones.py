@@ -39,6 +39,8 @@ DITHER = 1.0  # LSB of noise against digital silence
 # topn=3 cost 0.72-0.85x the CPU time on natural speech (0.60-0.71x on espeak) with the same closure,
 # rounding and jaw timing on natural speech and no worse on espeak.
 ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 2000, "maxwpf": 5, "topn": 3, "fwdflat": False}
+# phone recognition (the fallback, and all of quality "fast")
+ALLPHONE_OPTIONS: dict[str, object] = {"lw": 2.0, "pip": 0.3, "beam": 1e-20, "pbeam": 1e-20}
 
 # pocketsphinx's filler "phones" and noise words all mean "no speech shape"
 _FILLERS = {"SIL", "+SPN+", "+NSN+", "+BREATH+", "+COUGH+", "+NOISE+", "+UH+", "+UM+", "+SMACK+", "<sil>", "<s>", "</s>"}
@@ -263,10 +265,7 @@ class Recognizer:
         from pocketsphinx import get_model_path
 
         if self._allphone is None:
-            self._allphone = _decoder(
-                allphone=get_model_path("en-us/en-us-phone.lm.bin"), lm=None, lw=2.0, pip=0.3, beam=1e-20,
-                pbeam=1e-20,
-            )
+            self._allphone = _decoder(allphone=get_model_path("en-us/en-us-phone.lm.bin"), lm=None, **ALLPHONE_OPTIONS)
         dec = self._allphone
         _run(dec, _padded(pcm))
         end = offset + len(pcm) / RATE
