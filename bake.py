@@ -39,7 +39,8 @@ def parse(args: list[str]) -> argparse.Namespace:
     p.add_argument("--preset", default="claire", help="character preset (claire, mark, james) or a YAML file")
     p.add_argument("--emotion", default="", help="emotion preset name")
     p.add_argument("--emotion-strength", type=float, default=0.6)
-    p.add_argument("--transcript", default="", help="the spoken words, or a .txt file")
+    p.add_argument("--transcript", default="", help="the spoken words, or a .txt file, for every audio file "
+                   "(default: each audio file's .txt twin, line.wav -> line.txt, when there is one)")
     p.add_argument("--backend", default="local", help="local | nim | sdk")
     p.add_argument("--mapping", default="arkit", help="rig mapping preset name or YAML file")
     p.add_argument("--start-frame", type=int, default=0, help="scene frame of the audio start (default 0)")
@@ -153,6 +154,8 @@ def run(args: list[str]) -> int:
             print(f"[{i}/{total}] {f.name}: {rep.summary()}" + (f" -> {rep.export}" if rep.export else ""))
             for note in rep.notes:
                 print(f"        {note}")
+            for warning in rep.warnings:
+                print(f"        warning: {warning}")
             rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
     if a.save and any(r[1] == "ok" for r in rows):
         import bpy

@@ -249,18 +249,18 @@ class BackendFactory:
         return b
 
 
-def backend_options(args, console: Console, jobs: int) -> dict[str, Any]:
-    """Constructor keywords for the chosen backend from the CLI options it accepts."""
-    cls = backends.backend_class(args.backend)
+def backend_options(args, console: Console) -> dict[str, Any]:
+    """Constructor keywords for the chosen backend from the CLI options it accepts. (Files run in
+    parallel threads share the bundled backend's one pool of worker processes, so --jobs leaves its
+    worker count alone.)"""
+    backends.backend_class(args.backend)  # an unknown name fails here with the list of backends
     opts, unused = backends.split_options(args.backend, {n: getattr(args, n, None) for n in CONNECTION_OPTIONS})
     for name in unused:
         console.note(f"note: --{name.replace('_', '-')} is not used by the {args.backend} backend")
     key = os.environ.get(NVCF_API_KEY_ENV)
-    extra, _ = backends.split_options(args.backend, {"api_key": key, "workers": 1})
+    extra, _ = backends.split_options(args.backend, {"api_key": key})
     if "api_key" in extra:
         opts["api_key"] = key
-    if jobs > 1 and "workers" in extra and getattr(cls, "thread_safe", False):
-        opts["workers"] = max(1, (os.cpu_count() or 1) // jobs)  # files in parallel share the cores
     return opts
 
 
@@ -337,6 +337,8 @@ def process(
         f"  {s['frames']} frames at {fps_txt} fps; time to first frame {ttff:.3f} s, "
         f"{s['fps']:.1f} frames/s, real-time factor {s['rtf']:.3f}"
     )
+    for warning in clip.meta.get("warnings", []):  # e.g. a transcript that was not used, and why
+        console.line(f"  warning: {warning}")
     if written:
         console.line(f"  wrote {_display(job.outdir)}/ ({', '.join(written)})")  # type: ignore[arg-type]
     res.ok = True
@@ -385,7 +387,7 @@ def run(args, console: Console | None = None) -> int:
         read_transcript(src, args.transcript)
 
     jobs = min(args.jobs, len(files))
-    factory = BackendFactory(args.backend, backend_options(args, console, jobs))
+    factory = BackendFactory(args.backend, backend_options(args, console))
     first = factory.get()
     avail = first.availability()
     if not avail.ok:

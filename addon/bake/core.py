@@ -82,6 +82,7 @@ class BakeReport:
     unmatched_channels: list[str] = field(default_factory=list)
     unused_keys: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the backend's (e.g. a transcript it could not use)
     timings: dict[str, float] = field(default_factory=dict)
     export: str = ""
     clip: Clip | None = field(default=None, repr=False)  # the clip as keyed (after resampling)
@@ -107,6 +108,7 @@ class Job:
     clip: Clip | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- step 1: resolve (main thread) --------------------------------------------------------------------
@@ -206,10 +208,18 @@ def run_config(spec: BakeSpec) -> RunConfig:
     return cfg
 
 
-def _transcript(spec: BakeSpec) -> str | None:
+def _transcript(spec: BakeSpec, audio_path: str = "", notes: list[str] | None = None) -> str | None:
+    """The spec's transcript (text or a .txt file); if it has none, the audio's .txt twin
+    (``line.wav`` -> ``line.txt``), as `a2f infer` does."""
     t = spec.transcript.strip()
     if not t:
-        return None
+        twin = Path(audio_path).with_suffix(".txt") if audio_path else None
+        if twin is None or not twin.is_file():
+            return None
+        text = twin.read_text(encoding="utf-8").strip()
+        if text and notes is not None:
+            notes.append(f"transcript: {twin.name} (beside the audio)")
+        return text or None
     if t.lower().endswith(".txt"):
         p = Path(t)
         if not p.is_file():
@@ -263,7 +273,7 @@ def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken
             cls = ConnectionFailed if backend.capabilities.needs_network else BackendError
             raise cls(f"backend '{spec.backend}' is not available: {av.reason}")
     report(progress, 0.0, f"{backend.capabilities.label}: {Path(job.audio_path).name}")
-    transcript = _transcript(spec)
+    transcript = _transcript(spec, job.audio_path, job.notes)
     with _one_at_a_time(spec.backend, backend):
         t0 = time.perf_counter()
         clip = backend.infer(audio, cfg, transcript=transcript, progress=progress, cancel=cancel)
@@ -273,6 +283,7 @@ def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken
     if not isinstance(clip, Clip) or clip.n_frames == 0:
         raise BackendError(f"backend '{spec.backend}' returned no animation for {job.audio_path}")
     clip.meta.setdefault("audio_duration", audio.duration)
+    job.warnings.extend(str(w) for w in clip.meta.get("warnings", []))  # e.g. why a transcript was not used
     job.clip = clip
     return clip
 
@@ -317,7 +328,8 @@ def write(job: Job) -> BakeReport:
         raise BackendError("nothing to write: the clip was not computed")
     scene = _scene(spec)
     obs = target_objects(spec)
-    rep = BakeReport(take=job.take, source=job.source, timings=dict(job.timings), notes=list(job.notes))
+    rep = BakeReport(take=job.take, source=job.source, timings=dict(job.timings), notes=list(job.notes),
+                     warnings=list(job.warnings))
     undo = _Undo()
     t0 = time.perf_counter()
     try:

@@ -72,6 +72,8 @@ def _report_done(op, context, rep: core.BakeReport) -> None:
     op.report({"INFO"}, rep.summary())
     for note in rep.notes:
         op.report({"INFO"}, note)
+    for warning in rep.warnings:
+        op.report({"WARNING"}, warning)
     if rep.unmatched_channels:
         op.report({"WARNING"}, f"unmatched channels: {', '.join(rep.unmatched_channels)}")
 

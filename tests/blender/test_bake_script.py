@@ -71,6 +71,25 @@ def test_folder_batch_with_one_broken_file(scene_file, tmp_path):
     assert bpy.data.objects["Face"].data.shape_keys.animation_data.action.name == "c_hello"
 
 
+def test_folder_batch_uses_each_files_transcript_twin(scene_file, tmp_path):
+    """line.txt beside line.wav is that line's transcript (as in `a2f infer`); files without one are
+    recognised. A twin that does not fit its audio is reported for that file only."""
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for name in ("a_hello", "b_hello", "c_hello"):
+        shutil.copy(HELLO, voices / f"{name}.wav")
+    shutil.copy(HELLO.with_suffix(".txt"), voices / "a_hello.txt")
+    (voices / "b_hello.txt").write_text("zebra")  # covers a fraction of the speech: recognised instead
+    r = run_bake(scene_file, "--audio", voices, "--object", "Face", "--jobs", 2, "--no-sound")
+    assert r.returncode == 0, r.stdout + r.stderr
+    blocks = {b.split(":", 1)[0].split()[-1]: b for b in r.stdout.split("\n[")[1:]}
+    assert "transcript: a_hello.txt (beside the audio)" in blocks["a_hello.wav"]
+    assert "recognised the speech instead" not in blocks["a_hello.wav"]
+    assert "transcript: b_hello.txt" in blocks["b_hello.wav"]
+    assert "recognised the speech instead" in blocks["b_hello.wav"]
+    assert "transcript" not in blocks["c_hello.wav"].split("file ")[0]
+
+
 def test_bad_arguments_exit_nonzero_with_a_message(scene_file):
     r = run_bake(scene_file, "--audio", HELLO, "--object", "Nope")
     assert r.returncode == 2

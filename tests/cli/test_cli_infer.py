@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from a2f_core import backends
 from a2f_core.cli import infer
 from a2f_core.cli.main import main
 from a2f_core.clip import frame_count
@@ -195,16 +194,19 @@ def _args(**kw) -> argparse.Namespace:
 def test_connection_options_go_only_to_backends_that_take_them(monkeypatch, capsys):
     monkeypatch.setenv("NVCF_API_KEY", "nvapi-from-env")
     console = infer.Console()
-    opts = infer.backend_options(_args(backend="nim", url="a:1,b:2", secure_mode="tls", function_id="f"), console, 1)
+    opts = infer.backend_options(_args(backend="nim", url="a:1,b:2", secure_mode="tls", function_id="f"), console)
     assert opts == {"url": "a:1,b:2", "secure_mode": "tls", "function_id": "f", "api_key": "nvapi-from-env"}
-    opts = infer.backend_options(_args(backend="local", url="a:1"), console, 4)
+    opts = infer.backend_options(_args(backend="local", url="a:1"), console)
     assert "url" not in opts and "api_key" not in opts
-    # files share the cores only when the backend runs them in parallel threads
-    if getattr(backends.backend_class("local"), "thread_safe", False):
-        assert opts["workers"] == max(1, (os.cpu_count() or 1) // 4)
-    else:
-        assert "workers" not in opts
+    assert "workers" not in opts  # files in parallel threads share the bundled backend's one worker pool
     assert "--url is not used by the local backend" in capsys.readouterr().err
+
+
+def test_a_transcript_that_does_not_fit_is_reported(speech, in_tmp, capsys):
+    """The backend's warnings reach the user: here the transcript was dropped for recognition."""
+    assert main(["infer", str(speech), "--transcript", "zebra", "--skip-print-to-files"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the transcript covers only part of the speech" in out and "recognised the speech instead" in out
 
 
 def test_transcript_text_file_and_twin(tmp_path):

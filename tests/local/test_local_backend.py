@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -254,6 +255,39 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)
     assert [(p.name, round(p.start, 3)) for r in here for p in r.phones] == \
         [(p.name, round(p.start, 3)) for p in flat]
+
+
+def test_processes_only_outside_interactive_blender(monkeypatch):
+    """Worker processes run headless (plain Python, `blender -b`, the bpy module); not in a Blender UI."""
+    import types
+
+    ph = phones_mod
+    monkeypatch.delitem(sys.modules, "bpy", raising=False)
+    assert ph.can_use_processes()
+    monkeypatch.setitem(sys.modules, "bpy", types.SimpleNamespace(app=types.SimpleNamespace(background=True)))
+    assert ph.can_use_processes()
+    monkeypatch.setitem(sys.modules, "bpy", types.SimpleNamespace(app=types.SimpleNamespace(background=False)))
+    assert not ph.can_use_processes()
+
+
+def test_short_clips_from_threads_use_the_worker_pool(fixtures, monkeypatch):
+    """A clip too short to cut still goes to the worker processes, so files decoded by parallel threads
+    (`a2f infer DIR --jobs`, bake.py --jobs) use every core; the phones match decoding in process."""
+    ph = phones_mod
+    monkeypatch.delitem(sys.modules, "bpy", raising=False)
+    ph.shutdown_pool()
+    pcms = [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16)
+            for n in ("zorblax", "van_window")]
+    with ThreadPoolExecutor(2) as pool:
+        pooled = list(pool.map(lambda p: ph.recognize_long(p, 2, lambda: None, lambda f: None), pcms))
+    assert ph._POOL is not None  # the decoding ran in worker processes
+    for (res, warn), p in zip(pooled, pcms):
+        assert not warn and len(res) == 1
+        here = ph._decode_piece(p, 0.0)
+        assert [(q.name, round(q.start, 3)) for q in res[0].phones] == [(q.name, round(q.start, 3)) for q in here.phones]
+    words = ph.words_of(fixtures["zorblax"].transcript)
+    aligned, warn = ph.align_long(pcms[0], words, 2, lambda: None)
+    assert not warn and aligned is not None and aligned.path == "align"
 
 
 def test_long_transcript_alignment_in_pieces_matches_whole_file(fixtures, monkeypatch):

@@ -366,10 +366,14 @@ def _main_is_importable() -> bool:
 
 
 def can_use_processes() -> bool:
-    """Worker processes need a real Python executable and a main script that guards its entry
-    point; inside Blender (bpy loaded) everything is decoded in this process."""
+    """Worker processes need a real Python executable and a main script that guards its entry point.
+    In Blender they are used only headless (`blender -b`, the bpy module: bake.py batches); an
+    interactive Blender decodes everything in its own process."""
     exe = os.path.basename(sys.executable or "").lower()
-    return "bpy" not in sys.modules and exe.startswith("python") and _main_is_importable()
+    bpy = sys.modules.get("bpy")
+    if bpy is not None and not getattr(getattr(bpy, "app", None), "background", False):
+        return False
+    return exe.startswith("python") and _main_is_importable()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -390,6 +394,37 @@ def shutdown_pool() -> None:
         if _POOL is not None:
             _POOL.shutdown(cancel_futures=True)
             _POOL = None
+
+
+def _pooled(
+    workers: int, fn: Callable[..., Any], jobs: Sequence[tuple], check: Callable[[], None],
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[Any] | None, str]:
+    """``fn(*job)`` for every job in the shared worker pool, results in order; ``(None, reason)`` when
+    the pool cannot run them (the caller then works in this process)."""
+    try:
+        pool = _pool(workers)
+        futures: list[Future] = [pool.submit(fn, *job) for job in jobs]
+        out: list[Any] = []
+        try:
+            for f in futures:
+                while True:
+                    check()
+                    try:
+                        out.append(f.result(timeout=0.1))
+                        break
+                    except TimeoutError:
+                        continue
+                if progress is not None:
+                    progress(len(out) / len(futures))
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return out, ""
+    except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
+        shutdown_pool()
+        return None, str(e)
 
 
 def default_workers() -> int:
@@ -414,28 +449,12 @@ def recognize_long(
     ext = [(max(0.0, a - OVERLAP), min(total, b + OVERLAP)) for a, b in spans]
     cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in ext]
     results: list[Result | None] = [None] * len(cut)
-    if len(cut) > 1 and parallel > 1:
-        try:
-            pool = _pool(workers)
-            futures: list[Future] = [pool.submit(_decode_piece, p, off, fast) for p, off in cut]
-            try:
-                for i, f in enumerate(futures):
-                    while True:
-                        check()
-                        try:
-                            results[i] = f.result(timeout=0.1)
-                            break
-                        except TimeoutError:
-                            continue
-                    progress((i + 1) / len(cut))
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-        except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
-            shutdown_pool()
-            warnings.append(f"worker processes unavailable ({e}); decoded in this process")
-            results = [None] * len(cut)
+    if parallel > 1:  # even one piece: threads decoding other files at once then use the other cores
+        pooled, why = _pooled(workers, _decode_piece, [(p, off, fast) for p, off in cut], check, progress)
+        if pooled is not None:
+            results = list(pooled)
+        else:
+            warnings.append(f"worker processes unavailable ({why}); decoded in this process")
     for i, (p, off) in enumerate(cut):
         if results[i] is None:
             check()
@@ -476,8 +495,13 @@ def align_long(
     to one whole-file alignment if any piece fails."""
     total = len(pcm) / RATE
     rec = recognizer()
-    if total <= 2 * piece or workers < 2 or not can_use_processes():
+    if workers < 2 or not can_use_processes():
         return rec.align(pcm, words), []
+    if total <= 2 * piece:  # whole, but in a worker: threads aligning other files at once use the other cores
+        pooled, why = _pooled(workers, _align_piece, [(pcm, list(words), 0.0)], check)
+        if pooled is None:
+            return rec.align(pcm, words), [f"worker processes unavailable ({why}); aligned in this process"]
+        return pooled[0], []
     segs = rec.word_pass(pcm, words)
     if segs is None:
         return None, []
@@ -496,26 +520,9 @@ def align_long(
     for a, b in zip(cuts[:-1], cuts[1:]):
         jobs.append((pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a))
     warnings: list[str] = []
-    try:
-        pool = _pool(workers)
-        futures = [pool.submit(_align_piece, *job) for job in jobs]
-        results: list[Result | None] = []
-        try:
-            for f in futures:
-                while True:
-                    check()
-                    try:
-                        results.append(f.result(timeout=0.1))
-                        break
-                    except TimeoutError:
-                        continue
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    except (OSError, RuntimeError) as e:
-        shutdown_pool()
-        warnings.append(f"worker processes unavailable ({e}); aligned in this process")
+    results, why = _pooled(workers, _align_piece, jobs, check)
+    if results is None:
+        warnings.append(f"worker processes unavailable ({why}); aligned in this process")
         return rec.align(pcm, words), warnings
     if any(r is None for r in results):
         return rec.align(pcm, words), warnings
