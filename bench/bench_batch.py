@@ -39,8 +39,8 @@ def make_folder(dst: Path, transcripts: bool) -> float:
 
 
 def make_scene(path: Path) -> None:
-    code = ("import bpy, sys; sys.path.insert(0, %r); from addon import demo_rig; demo_rig.build('Face'); "
-            "bpy.ops.wm.save_as_mainfile(filepath=%r)") % (str(ROOT), str(path))
+    code = (f"import bpy, sys; sys.path.insert(0, {str(ROOT)!r}); from addon import demo_rig; "
+            f"demo_rig.build('Face'); bpy.ops.wm.save_as_mainfile(filepath={str(path)!r})")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
