@@ -44,9 +44,9 @@ class ServeOptions:
     port: int = 52000  # 0 = pick a free port
     backend: str = "local"  # registry name or "module:Class"
     backend_options: dict = field(default_factory=dict)
-    # Options for streams whose inference starts while more streams are open than the backend runs at
-    # once (``workers``, or 1 in-thread), e.g. the bundled backend's quality="fast": under load the
-    # server answers with cheaper curves instead of falling behind. None = always backend_options.
+    # Options for streams whose audio is complete while every worker already runs an inference
+    # (``workers``, or 1 in-thread), e.g. the bundled backend's quality="fast": under load the server
+    # answers with cheaper curves instead of queueing. None = always backend_options.
     busy_backend_options: dict | None = None
     max_streams: int = 10
     workers: int = 0  # backend processes; 0 = run the backend in the stream's thread
@@ -117,6 +117,8 @@ class Runner:
         self.backend: Any = None
         self.busy_backend: Any = None
         self.capacity = max(1, opts.workers)  # inferences that run at once
+        self.in_flight = 0  # inferences submitted and not finished
+        self._flight_lock = threading.Lock()
         self.pool: cf.ProcessPoolExecutor | None = None
         # In-thread backends run one at a time unless they say they are thread-safe (the bundled one
         # shares one speech decoder per process); use worker processes for parallel streams.
@@ -143,18 +145,33 @@ class Runner:
             if not getattr(self.backend, "thread_safe", False):
                 self._lock = threading.Lock()
 
+    def _flight(self, n: int, _fut: Any = None) -> None:
+        with self._flight_lock:
+            self.in_flight += n
+
+    def _submit(self, audio: Audio, config: RunConfig, busy: bool) -> cf.Future:
+        assert self.pool is not None
+        fut = self.pool.submit(_worker_infer, audio, config, busy)
+        self._flight(1)
+        fut.add_done_callback(lambda f: self._flight(-1))
+        return fut
+
     def infer(self, audio: Audio, config: RunConfig, cancel: CancelToken, busy: bool = False) -> Clip:
         if self.pool is None:
             backend = self.busy_backend if busy and self.busy_backend is not None else self.backend
-            if self._lock is None:
-                return backend.infer(audio, config, cancel=cancel)
-            while not self._lock.acquire(timeout=0.1):
-                cancel.check()
+            self._flight(1)
             try:
-                return backend.infer(audio, config, cancel=cancel)
+                if self._lock is None:
+                    return backend.infer(audio, config, cancel=cancel)
+                while not self._lock.acquire(timeout=0.1):
+                    cancel.check()
+                try:
+                    return backend.infer(audio, config, cancel=cancel)
+                finally:
+                    self._lock.release()
             finally:
-                self._lock.release()
-        fut = self.pool.submit(_worker_infer, audio, config, busy)
+                self._flight(-1)
+        fut = self._submit(audio, config, busy)
         while True:
             try:
                 return fut.result(timeout=0.1)
@@ -172,7 +189,7 @@ class Runner:
             for audio, config in jobs:
                 yield self.infer(audio, config, cancel, busy)
             return
-        futs = [self.pool.submit(_worker_infer, a, c, busy) for a, c in jobs]
+        futs = [self._submit(a, c, busy) for a, c in jobs]
         try:
             for fut in futs:
                 while True:
@@ -332,10 +349,11 @@ class A2FService(wire.A2FControllerServiceServicer):
             else:
                 jobs = [(audio.slice(a, b), _segment_config(config, a, b)) for a, b in zip(cuts, cuts[1:])]
             n_total = frame_count(audio.duration, NIM_FPS)
-            with self._lock:
-                busy = o.busy_backend_options is not None and self.active > self.runner.capacity
+            # busy: every worker already has an inference running, so this one would queue
+            running = self.runner.in_flight
+            busy = o.busy_backend_options is not None and running >= self.runner.capacity
             if busy:
-                stats["mode"] = f", busy ({self.active} streams open)"
+                stats["mode"] = f", busy ({running} inferences running)"
             results = self.runner.run_ordered(jobs, gone, busy)
             for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
                 try:

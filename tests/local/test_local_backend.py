@@ -258,7 +258,8 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
 
 
 def test_processes_only_outside_interactive_blender(monkeypatch):
-    """Worker processes run headless (plain Python, `blender -b`, the bpy module); not in a Blender UI."""
+    """Worker processes run headless (plain Python, `blender -b`, the bpy module); not in a Blender UI,
+    and not inside another worker process."""
     import types
 
     ph = phones_mod
@@ -268,6 +269,12 @@ def test_processes_only_outside_interactive_blender(monkeypatch):
     assert ph.can_use_processes()
     monkeypatch.setitem(sys.modules, "bpy", types.SimpleNamespace(app=types.SimpleNamespace(background=False)))
     assert not ph.can_use_processes()
+    monkeypatch.delitem(sys.modules, "bpy")
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:  # e.g. a2f serve's workers
+        assert pool.submit(ph.can_use_processes).result() is False  # no pool inside a worker process
 
 
 def test_short_clips_from_threads_use_the_worker_pool(fixtures, monkeypatch):

@@ -45,8 +45,11 @@ def test_ten_concurrent_streams_all_correct(serve):
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_busy_server_switches_to_the_busy_options(serve, workers):
-    """With busy options (`a2f serve --quality auto`), streams that arrive while more streams are open
-    than the backend runs at once get the cheaper options; a lone stream gets the normal ones."""
+    """With busy options (`a2f serve --quality auto`), a stream whose audio is complete while every worker
+    is busy gets the cheaper options; a lone stream gets the normal ones, and streams that are open but
+    still sending audio do not count."""
+    import rawclient
+
     s = serve(workers=workers, backend_options={"delay": 0.4}, busy_backend_options={"cheek": 1.0})
     nim = get("nim", url=s.address)
 
@@ -54,6 +57,19 @@ def test_busy_server_switches_to_the_busy_options(serve, workers):
         return float(clip.channel("cheekPuff").mean())
 
     assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # alone: normal options
+    hold = threading.Event()
+    sending = [threading.Thread(target=rawclient.call, args=(s.address, [rawclient.header(), rawclient.audio(3200)]),
+                                kwargs={"hold": hold}) for _ in range(3)]
+    for t in sending:
+        t.start()
+    deadline = time.monotonic() + 5
+    while s.service.active < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert s.service.active == 3  # three streams open, still sending
+    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # no worker busy: normal options
+    hold.set()
+    for t in sending:
+        t.join()
     with cf.ThreadPoolExecutor(3) as pool:
         clips = list(pool.map(lambda i: nim.infer(speechlike(0.5, seed=i), RunConfig()), range(3)))
     assert sorted(cheek(c) for c in clips)[-1] == pytest.approx(1.0)  # the burst: busy options

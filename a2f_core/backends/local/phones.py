@@ -366,9 +366,13 @@ def _main_is_importable() -> bool:
 
 
 def can_use_processes() -> bool:
-    """Worker processes need a real Python executable and a main script that guards its entry point.
-    In Blender they are used only headless (`blender -b`, the bpy module: bake.py batches); an
+    """Worker processes need a real Python executable and a main script that guards its entry point,
+    and are never nested. In Blender they are used only headless (`blender -b`, the bpy module: bake.py batches); an
     interactive Blender decodes everything in its own process."""
+    import multiprocessing as mp
+
+    if mp.parent_process() is not None:
+        return False  # a worker process (ours or a server's) never starts a pool of its own
     exe = os.path.basename(sys.executable or "").lower()
     bpy = sys.modules.get("bpy")
     if bpy is not None and not getattr(getattr(bpy, "app", None), "background", False):
