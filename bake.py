@@ -189,8 +189,13 @@ def main() -> int:
                 break
             if arg.endswith(".blend"):
                 bpy.ops.wm.open_mainfile(filepath=str(Path(arg).resolve()))
+    from a2f_core import backends
+
     t0 = time.perf_counter()
-    rc = run(args)
+    try:
+        rc = run(args)
+    finally:
+        backends.shutdown()  # worker processes: Blender's exit may skip Python's exit handlers
     print(f"bake.py finished in {time.perf_counter() - t0:.2f} s (exit {rc})")
     return rc
 

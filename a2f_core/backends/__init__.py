@@ -61,4 +61,15 @@ def available(**options_by_name: dict) -> dict[str, Availability]:
     return out
 
 
-__all__ = ["Availability", "Backend", "CancelToken", "Capabilities", "ProgressFn", "names", "get", "available"]
+def shutdown() -> None:
+    """Stop the worker processes backends started (the bundled one's decoder pool), e.g. before a host
+    that skips Python's exit handlers quits (the bpy 4.2 module does)."""
+    import sys
+
+    phones = sys.modules.get("a2f_core.backends.local.phones")
+    if phones is not None:
+        phones.shutdown_pool()
+
+
+__all__ = ["Availability", "Backend", "CancelToken", "Capabilities", "ProgressFn", "names", "get", "available",
+           "shutdown"]

@@ -277,6 +277,42 @@ def test_processes_only_outside_interactive_blender(monkeypatch):
         assert pool.submit(ph.can_use_processes).result() is False  # no pool inside a worker process
 
 
+def test_workers_leave_when_their_parent_dies_without_cleaning_up(tmp_path):
+    """A host that exits without running Python's exit handlers (the bpy 4.2 module, a crash) must not
+    leave worker processes behind holding its stdout."""
+    import os
+    import subprocess
+    import time
+
+    script = tmp_path / "host.py"
+    script.write_text(
+        "import os\n"
+        "from a2f_core.backends.local import phones\n"
+        "if __name__ == '__main__':\n"
+        "    pool = phones._pool(2)\n"
+        "    print(*sorted(set(pool.submit(os.getpid).result() for _ in range(8))), flush=True)\n"
+        "    print(*pool._processes, flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    pids = [int(p) for p in r.stdout.split()]
+    assert pids, r.stderr
+    deadline = time.monotonic() + 5
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in pids if os.path.exists(f"/proc/{p}") and "zombie" not in _state(p)]
+    assert not alive, f"workers still running: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((line for line in fh if line.startswith("State:")), "").lower()
+    except OSError:
+        return "zombie"
+
+
 def test_short_clips_from_threads_use_the_worker_pool(fixtures, monkeypatch):
     """A clip too short to cut still goes to the worker processes, so files decoded by parallel threads
     (`a2f infer DIR --jobs`, bake.py --jobs) use every core; the phones match decoding in process."""

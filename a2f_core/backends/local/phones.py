@@ -380,15 +380,32 @@ def can_use_processes() -> bool:
     return exe.startswith("python") and _main_is_importable()
 
 
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: leave as soon as the parent is gone. (A parent that exits without shutting
+    the pool down, as the bpy 4.2 module does, would otherwise leave idle workers holding its stdout.)"""
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="a2f-parent-watch", daemon=True).start()
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     """One shared pool per process (threads share it; a live pool is never replaced under them)."""
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
         if _POOL is None:
+            import atexit
             import multiprocessing as mp
 
-            _POOL = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                workers, mp_context=mp.get_context("spawn"), initializer=_watch_parent, initargs=(os.getpid(),)
+            )
             _POOL_SIZE = workers
+            atexit.register(shutdown_pool)
         return _POOL
 
 
