@@ -40,7 +40,7 @@ def add_parser(sub):
     p.add_argument(
         "--quality", choices=("auto", "best", "fast"), default="auto",
         help="local backend: best = word recognition; fast = phone recognition, ~2x less CPU, weaker p/b/m; "
-        "auto = best, but fast for a stream that would wait for a busy worker (auto)",
+        "auto = best, but fast while more streams want a worker than there are workers (auto)",
     )
     p.add_argument("--tongue", action="store_true", help="also send the 16 tongue channels (NIM 2.0 style)")
     p.add_argument("--quiet", action="store_true", help="no per-stream log lines")

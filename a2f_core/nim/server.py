@@ -44,7 +44,7 @@ class ServeOptions:
     port: int = 52000  # 0 = pick a free port
     backend: str = "local"  # registry name or "module:Class"
     backend_options: dict = field(default_factory=dict)
-    # Options for streams whose audio is complete while every worker already runs an inference
+    # Options for a stream whose audio is complete while more streams want a worker than there are
     # (``workers``, or 1 in-thread), e.g. the bundled backend's quality="fast": under load the server
     # answers with cheaper curves instead of queueing. None = always backend_options.
     busy_backend_options: dict | None = None
@@ -65,6 +65,9 @@ class ServeOptions:
     segment_seconds: float = 20.0
     interceptors: list = field(default_factory=list)  # grpc.ServerInterceptor (e.g. an auth check)
     base_config: RunConfig = field(default_factory=RunConfig)
+
+
+AHEAD_SECONDS = 1.0  # an open stream this far ahead of real time will soon want a worker (see _busy)
 
 
 class StreamError(Exception):
@@ -221,6 +224,7 @@ class A2FService(wire.A2FControllerServiceServicer):
         self._ids = itertools.count(1)
         self.active = 0
         self.served = 0
+        self._open: dict[int, dict[str, Any]] = {}  # open streams' stats
         self._lock = threading.Lock()
 
     def ProcessAudioStream(self, request_iterator, context):
@@ -231,16 +235,18 @@ class A2FService(wire.A2FControllerServiceServicer):
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"all {self.opts.max_streams} streams are busy; retry later or start the server with more --max-streams",
             )
+        stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0,
+                                 "mode": "", "received": 0.0, "submitted": False}
         with self._lock:
             self.active += 1
-        stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0,
-                                 "mode": ""}
+            self._open[sid] = stats
         try:
             yield from self._stream(request_iterator, context, stats)
         finally:
             with self._lock:
                 self.active -= 1
                 self.served += 1
+                del self._open[sid]
             self._slots.release()
             log.info(
                 "stream %d %s: %s%s; %.2f s audio at %d Hz, %d frames, %.2f s",
@@ -253,6 +259,20 @@ class A2FService(wire.A2FControllerServiceServicer):
                 stats["frames"],
                 time.monotonic() - stats["t0"],
             )
+
+    def _busy(self, stats: dict[str, Any]) -> tuple[bool, int]:
+        """Whether this stream should get the busy options: the streams that want a worker now (running
+        inferences, this one, and open streams whose audio arrives faster than real time, i.e. will want
+        one within a second) outnumber the workers. A stream paced in real time does not count."""
+        now = time.monotonic()
+        with self._lock:
+            stats["submitted"] = True
+            coming = sum(
+                1 for st in self._open.values()
+                if not st["submitted"] and st["received"] - (now - st["t0"]) > AHEAD_SECONDS
+            )
+            load = self.runner.in_flight + 1 + coming
+        return self.opts.busy_backend_options is not None and load > self.runner.capacity, load
 
     # one stream -----------------------------------------------------------------------------------
     def _stream(self, request_iterator, context, stats) -> Iterator[wire.AnimationDataStream]:
@@ -327,6 +347,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                         "per-message limit; send the audio in smaller chunks (1 s is usual)"
                     )
                 total += len(buf)
+                stats["received"] = total / 2 / rate
                 if total > max_total:
                     raise StreamError(
                         f"audio clip longer than {o.max_clip_seconds:g} s (the per-clip limit); split the audio"
@@ -349,11 +370,9 @@ class A2FService(wire.A2FControllerServiceServicer):
             else:
                 jobs = [(audio.slice(a, b), _segment_config(config, a, b)) for a, b in zip(cuts, cuts[1:])]
             n_total = frame_count(audio.duration, NIM_FPS)
-            # busy: every worker already has an inference running, so this one would queue
-            running = self.runner.in_flight
-            busy = o.busy_backend_options is not None and running >= self.runner.capacity
+            busy, load = self._busy(stats)
             if busy:
-                stats["mode"] = f", busy ({running} inferences running)"
+                stats["mode"] = f", busy ({load} streams want the {self.runner.capacity} worker(s))"
             results = self.runner.run_ordered(jobs, gone, busy)
             for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
                 try:

@@ -45,9 +45,9 @@ def test_ten_concurrent_streams_all_correct(serve):
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_busy_server_switches_to_the_busy_options(serve, workers):
-    """With busy options (`a2f serve --quality auto`), a stream whose audio is complete while every worker
-    is busy gets the cheaper options; a lone stream gets the normal ones, and streams that are open but
-    still sending audio do not count."""
+    """With busy options (`a2f serve --quality auto`), a stream whose audio is complete while more streams
+    want a worker than there are workers gets the cheaper options; a lone stream gets the normal ones, and
+    open streams count only when their audio arrives faster than real time."""
     import rawclient
 
     s = serve(workers=workers, backend_options={"delay": 0.4}, busy_backend_options={"cheek": 1.0})
@@ -65,11 +65,22 @@ def test_busy_server_switches_to_the_busy_options(serve, workers):
     deadline = time.monotonic() + 5
     while s.service.active < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert s.service.active == 3  # three streams open, still sending
-    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # no worker busy: normal options
+    assert s.service.active == 3  # three streams open, sending no faster than real time
+    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == 0.0  # nobody else wants a worker: normal options
     hold.set()
     for t in sending:
         t.join()
+    hold = threading.Event()  # one open stream already 3 s ahead of real time will want the only worker
+    ahead = threading.Thread(target=rawclient.call, args=(s.address, [rawclient.header(), rawclient.audio(96000)]),
+                             kwargs={"hold": hold})
+    ahead.start()
+    deadline = time.monotonic() + 5
+    while s.service.active < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert cheek(nim.infer(speechlike(0.5), RunConfig())) == pytest.approx(1.0)
+    hold.set()
+    ahead.join()
     with cf.ThreadPoolExecutor(3) as pool:
         clips = list(pool.map(lambda i: nim.infer(speechlike(0.5, seed=i), RunConfig()), range(3)))
     assert sorted(cheek(c) for c in clips)[-1] == pytest.approx(1.0)  # the burst: busy options
