@@ -7,7 +7,7 @@ Three paths, best first:
   allphone - phone recognition, when word recognition finds nothing or cannot be aligned.
 Audio is decoded at 16 kHz with dither (seeded) and 0.3 s of padding. Without a transcript, audio is
 cut at quiet points so every worker process decodes a piece (the decoder holds the GIL, so threads do
-not help); with one, audio over 20 s is aligned in pieces cut at pauses the same way.
+not help); with one, audio over 20 s is aligned in pieces cut at the pauses a word-level pass finds.
 """
 
 from __future__ import annotations
