@@ -62,7 +62,7 @@ def test_rounding_starts_before_the_rounded_vowel(clip_of, fixtures):
 
 
 # Without a transcript pocketsphinx must recognise the words first. Its word recogniser does badly
-# on robotic espeak-ng voices (measured closure 0.25-0.73 per file, 0.45 overall; see
+# on robotic espeak-ng voices (measured closure 0.0-0.8 per file, 0.50 overall; see
 # bench/results_local.md), so these thresholds are looser; they still fail if the path breaks.
 def test_without_transcript_lip_sync_follows_the_speech(clip_of, fixtures):
     scores = []
@@ -81,6 +81,17 @@ def test_without_transcript_lip_sync_follows_the_speech(clip_of, fixtures):
     assert open_closed <= 0.1, open_closed
     assert np.mean([abs(s.jaw_lag) for s in scores]) <= 0.05
     assert np.mean([s.jaw_r for s in scores]) >= 0.5
+
+
+def test_without_transcript_the_mouth_moves_wherever_someone_talks(clip_of, fixtures):
+    """Words the recogniser drops (it drops about half of this en-GB voice) get phones from phone
+    recognition: no stretch of loud speech keeps the mouth shut."""
+    f, clip = fixtures["who_knows"], clip_of("who_knows", False)
+    speech = [p for p in f.known if p.name != "SIL" and p.end - p.start >= 0.05]
+    jaw = clip.channel("jawOpen")
+    words_moved = [jaw[int(p.start * clip.fps): int(p.end * clip.fps) + 1].max() > 0.05 for p in speech]
+    assert np.mean(words_moved) >= 0.85, np.mean(words_moved)
+    assert any(p[0] != "SIL" for p in clip.meta["phones"] if p[1] >= 1.5)  # the dropped stretch has phones
 
 
 def test_jaw_is_shut_in_silence_and_moves_in_speech(clip_of, fixtures):

@@ -39,6 +39,11 @@ DITHER = 1.0  # LSB of noise against digital silence
 # topn=3 cost 0.72-0.85x the CPU time on natural speech (0.60-0.71x on espeak) with the same closure,
 # rounding and jaw timing on natural speech and no worse on espeak.
 ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 2000, "maxwpf": 5, "topn": 3, "fwdflat": False}
+# a recognised silence over at least DROPPED_MIN s of loud audio (frames above DROPPED_LOUD of the piece's
+# 95th-percentile level) is speech the recogniser dropped: it gets phone recognition instead
+DROPPED_MIN = 0.1
+DROPPED_LOUD = 0.3
+DROPPED_CONTEXT = 15  # 10 ms frames of audio either side decoded with it
 # phone recognition (the fallback, and all of quality "fast")
 ALLPHONE_OPTIONS: dict[str, object] = {"lw": 2.0, "pip": 0.3, "beam": 1e-20, "pbeam": 1e-20}
 
@@ -258,8 +263,44 @@ class Recognizer:
         if words:
             r = self.align(pcm, words, offset)
             if r is not None and any(p.name != "SIL" for p in r.phones):
-                return Result(r.phones, "asr", text, r.warnings)
+                return Result(self._fill_dropped(pcm, r.phones, offset), "asr", text, r.warnings)
         return self.allphone(pcm, offset)
+
+    def _fill_dropped(self, pcm: np.ndarray, phones: list[Phone], offset: float) -> list[Phone]:
+        """Speech the recogniser dropped (a silence over loud audio, e.g. a misheard robotic voice) is
+        given phones by phone recognition, so the mouth does not stay shut while someone talks."""
+        hop = RATE // 100
+        n = len(pcm) // hop
+        if n == 0:
+            return phones
+        rms = np.sqrt((pcm[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1))
+        loud = rms > DROPPED_LOUD * max(float(np.percentile(rms, 95)), 1.0)
+        merged: list[Phone] = []  # neighbouring silences as one
+        for p in phones:
+            if merged and p.name == "SIL" and merged[-1].name == "SIL":
+                merged[-1] = Phone("SIL", merged[-1].start, p.end)
+            else:
+                merged.append(Phone(p.name, p.start, p.end))
+        out: list[Phone] = []
+        for p in merged:
+            a, b = int((p.start - offset) * 100), int((p.end - offset) * 100)
+            if p.name != "SIL" or loud[a:b].sum() < DROPPED_MIN * 100:
+                out.append(p)
+                continue
+            # decoded with a little context either side, kept only within the silence
+            ca, cb = max(0, a - DROPPED_CONTEXT), min(n, b + DROPPED_CONTEXT)
+            filled = self.allphone(pcm[ca * hop: cb * hop], offset + ca / 100).phones
+            kept = [Phone(q.name, max(q.start, p.start), min(q.end, p.end)) for q in filled
+                    if min(q.end, p.end) > max(q.start, p.start)]
+            if not kept:
+                out.append(p)
+                continue
+            if kept[0].start > p.start:
+                out.append(Phone("SIL", p.start, kept[0].start))
+            out.extend(kept)
+            if kept[-1].end < p.end:
+                out.append(Phone("SIL", kept[-1].end, p.end))
+        return out
 
     def allphone(self, pcm: np.ndarray, offset: float = 0.0) -> Result:
         from pocketsphinx import get_model_path
