@@ -222,7 +222,6 @@ class A2FService(wire.A2FControllerServiceServicer):
         self.names = list(NVIDIA_52) + (list(NVIDIA_TONGUE_16) if opts.tongue else [])
         self._slots = threading.BoundedSemaphore(opts.max_streams)
         self._ids = itertools.count(1)
-        self.active = 0
         self.served = 0
         self._open: dict[int, dict[str, Any]] = {}  # open streams' stats
         self._lock = threading.Lock()
@@ -238,13 +237,11 @@ class A2FService(wire.A2FControllerServiceServicer):
         stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0,
                                  "mode": "", "received": 0.0, "submitted": False}
         with self._lock:
-            self.active += 1
             self._open[sid] = stats
         try:
             yield from self._stream(request_iterator, context, stats)
         finally:
             with self._lock:
-                self.active -= 1
                 self.served += 1
                 del self._open[sid]
             self._slots.release()
@@ -259,6 +256,11 @@ class A2FService(wire.A2FControllerServiceServicer):
                 stats["frames"],
                 time.monotonic() - stats["t0"],
             )
+
+    @property
+    def active(self) -> int:
+        """Streams open now."""
+        return len(self._open)
 
     def _busy(self, stats: dict[str, Any]) -> tuple[bool, int]:
         """Whether this stream should get the busy options: the streams that want a worker now (running

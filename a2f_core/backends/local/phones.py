@@ -12,6 +12,7 @@ not help); with one, audio over 20 s is aligned in pieces cut at the pauses a wo
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
@@ -27,6 +28,7 @@ from ...errors import BackendError
 
 RATE = 16000
 FRAME = 0.01  # pocketsphinx frame (s)
+HOP = int(RATE * FRAME)  # samples per frame
 PAD = 0.3  # s of silence around every decoded piece
 BEAMS = (1e-48, 1e-80, 1e-120, 1e-200)
 # Dither is added here (seeded per piece) and the features (CMN) are reset before every utterance,
@@ -269,11 +271,10 @@ class Recognizer:
     def _fill_dropped(self, pcm: np.ndarray, phones: list[Phone], offset: float) -> list[Phone]:
         """Speech the recogniser dropped (a silence over loud audio, e.g. a misheard robotic voice) is
         given phones by phone recognition, so the mouth does not stay shut while someone talks."""
-        hop = RATE // 100
-        n = len(pcm) // hop
+        rms = np.sqrt(frame_energy(pcm))
+        n = len(rms)
         if n == 0:
             return phones
-        rms = np.sqrt((pcm[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1))
         loud = rms > DROPPED_LOUD * max(float(np.percentile(rms, 95)), 1.0)
         merged: list[Phone] = []  # neighbouring silences as one
         for p in phones:
@@ -289,7 +290,7 @@ class Recognizer:
                 continue
             # decoded with a little context either side, kept only within the silence
             ca, cb = max(0, a - DROPPED_CONTEXT), min(n, b + DROPPED_CONTEXT)
-            filled = self.allphone(pcm[ca * hop: cb * hop], offset + ca / 100).phones
+            filled = self.allphone(pcm[ca * HOP: cb * HOP], offset + ca / 100).phones
             kept = [Phone(q.name, max(q.start, p.start), min(q.end, p.end)) for q in filled
                     if min(q.end, p.end) > max(q.start, p.start)]
             if not kept:
@@ -322,6 +323,12 @@ class Recognizer:
 
 # --- long audio: cut at pauses, decode pieces in worker processes ---------------------------------
 
+def frame_energy(pcm: np.ndarray) -> np.ndarray:
+    """Mean square of each 10 ms frame of 16 kHz PCM (the trailing partial frame is dropped)."""
+    n = len(pcm) // HOP
+    return (pcm[: n * HOP].astype(np.float64).reshape(n, HOP) ** 2).mean(axis=1)
+
+
 PIECE_TARGET = 6.0  # s: no-transcript audio is decoded in pieces of about this length
 PIECE_MAX = 30.0  # s: in one process, shorter audio stays whole (cutting only adds overlap)
 MIN_PIECE = 2.5  # s: with worker processes, audio is cut so every worker gets a piece, down to this length
@@ -346,9 +353,8 @@ def split_at_pauses(pcm: np.ndarray, pieces: int) -> list[tuple[float, float]]:
     total = len(pcm) / RATE
     if pieces <= 1:
         return [(0.0, total)]
-    hop = RATE // 100
-    n = len(pcm) // hop
-    energy = (pcm[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1)
+    energy = frame_energy(pcm)
+    n = len(energy)
     k = max(1, int(round(QUIET_WINDOW * 100)))
     quiet = np.log(np.convolve(energy, np.ones(k) / k, mode="same") + 1.0)
     step = total / pieces
@@ -439,14 +445,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
         if _POOL is None:
-            import atexit
             import multiprocessing as mp
 
             _POOL = ProcessPoolExecutor(
                 workers, mp_context=mp.get_context("spawn"), initializer=_watch_parent, initargs=(os.getpid(),)
             )
             _POOL_SIZE = workers
-            atexit.register(shutdown_pool)
         return _POOL
 
 
@@ -487,6 +491,9 @@ def _pooled(
     except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
         shutdown_pool()
         return None, str(e)
+
+
+atexit.register(shutdown_pool)  # a pool left at exit is stopped (see _watch_parent for hosts that skip this)
 
 
 def default_workers() -> int:
