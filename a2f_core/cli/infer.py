@@ -23,6 +23,7 @@ from .. import backends, presets
 from ..config import RunConfig
 from ..errors import A2FError, ConfigError
 from ..formats import write_outputs
+from ..transcripts import read_transcript_file, twin
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".opus")
 BACKEND_RATE = 16000
@@ -167,21 +168,12 @@ def read_transcript(audio_path: Path, arg: str | None) -> tuple[str | None, str]
         if p.is_file() or looks_like_file:
             if not p.is_file():
                 raise ConfigError(f"{p}: no such transcript file; check the path or pass the words as text")
-            return _read_text(p), str(p)
+            return read_transcript_file(p), str(p)
         return arg, "--transcript"
-    twin = audio_path.with_suffix(".txt")
-    if twin.is_file():
-        return _read_text(twin), str(twin)
+    t = twin(audio_path)
+    if t is not None:
+        return read_transcript_file(t), str(t)
     return None, ""
-
-
-def _read_text(p: Path) -> str:
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: the transcript is not UTF-8 text; save it as UTF-8") from None
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the transcript ({e})") from None
 
 
 def audio_files(folder: Path) -> list[Path]:

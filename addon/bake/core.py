@@ -211,20 +211,22 @@ def run_config(spec: BakeSpec) -> RunConfig:
 def _transcript(spec: BakeSpec, audio_path: str = "", notes: list[str] | None = None) -> str | None:
     """The spec's transcript (text or a .txt file); if it has none, the audio's .txt twin
     (``line.wav`` -> ``line.txt``), as `a2f infer` does."""
+    from a2f_core.transcripts import read_transcript_file, twin
+
     t = spec.transcript.strip()
     if not t:
-        twin = Path(audio_path).with_suffix(".txt") if audio_path else None
-        if twin is None or not twin.is_file():
+        found = twin(Path(audio_path)) if audio_path else None
+        if found is None:
             return None
-        text = twin.read_text(encoding="utf-8").strip()
+        text = read_transcript_file(found).strip()
         if text and notes is not None:
-            notes.append(f"transcript: {twin.name} (beside the audio)")
+            notes.append(f"transcript: {found.name} (beside the audio)")
         return text or None
     if t.lower().endswith(".txt"):
         p = Path(t)
         if not p.is_file():
             raise ConfigError(f"{p}: no such transcript file")
-        return p.read_text(encoding="utf-8").strip() or None
+        return read_transcript_file(p).strip() or None
     return t
 
 

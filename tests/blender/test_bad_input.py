@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import bpy
 import numpy as np
 import pytest
@@ -55,6 +57,15 @@ def test_unreadable_audio(head, tmp_path):
     artist_scene(head)
     expect_error(core.BakeSpec(objects=[head.name], audio=str(bad)), AudioError, ["broken.wav", "cannot read"],
                  backend=StandInBackend())
+
+
+def test_transcript_twin_that_is_not_utf8(head, tmp_path):
+    take = tmp_path / "take.wav"
+    shutil.copy(HELLO, take)
+    take.with_suffix(".txt").write_bytes("Bob made a movie \xe0 Rome".encode("latin-1"))
+    artist_scene(head)
+    expect_error(core.BakeSpec(objects=[head.name], audio=str(take)), ConfigError,
+                 ["take.txt", "not UTF-8", "save it as UTF-8"], backend=StandInBackend())
 
 
 def test_missing_audio_and_bad_mapping_preset(head):
