@@ -52,6 +52,8 @@ def parse(args: list[str]) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="inferences run at once for a folder (threads)")
     p.add_argument("--export", default="", help="out.glb | out.gltf | out.fbx (for a folder: <stem>_<take>.<ext>)")
     p.add_argument("--save", default="", help="save the baked scene as this .blend")
+    p.add_argument("--heard-dir", default="", help="write the words recognised for each audio file without a "
+                   "transcript to DIR/<stem>.txt: correct them and put them beside the audio as its twin")
     nim = p.add_argument_group("NIM connection (--backend nim)")
     nim.add_argument("--url", default=None, help="HOST:PORT (default 127.0.0.1:52000, or NVCF with --function-id)")
     nim.add_argument("--secure-mode", default="disabled", choices=["disabled", "tls", "mtls"])
@@ -105,6 +107,9 @@ def run(args: list[str]) -> int:
             return 2
     else:
         inputs = [Path(a.audio or a.clip)]
+    if a.heard_dir and Path(a.heard_dir).exists() and not Path(a.heard_dir).is_dir():
+        print(f"bake.py: --heard-dir {a.heard_dir}: this is a file, not a folder; pick a folder", file=sys.stderr)
+        return 2
     many = len(inputs) > 1
     specs = []
     for f in inputs:
@@ -142,6 +147,7 @@ def run(args: list[str]) -> int:
         core.compute(job)
         return job
 
+    heard = 0  # takes baked from recognised words (no transcript)
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         futures = [(f, job, pool.submit(compute, (f, job))) for f, job in jobs]
         for i, (f, job, fut) in enumerate(futures, 1):
@@ -156,6 +162,15 @@ def run(args: list[str]) -> int:
                 print(f"        {note}")
             for warning in rep.warnings:
                 print(f"        warning: {warning}")
+            if rep.heard is not None:
+                heard += 1
+                print(f'        heard (no transcript): "{rep.heard}"' if rep.heard else "        heard no words")
+                if a.heard_dir and rep.heard:
+                    try:
+                        Path(a.heard_dir).mkdir(parents=True, exist_ok=True)
+                        (Path(a.heard_dir) / f"{f.stem}.txt").write_text(rep.heard + "\n", encoding="utf-8")
+                    except OSError as e:
+                        print(f"        warning: could not write the heard words to {a.heard_dir}: {e.strerror}")
             rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
     if a.save and any(r[1] == "ok" for r in rows):
         import bpy
@@ -163,6 +178,11 @@ def run(args: list[str]) -> int:
         bpy.ops.wm.save_as_mainfile(filepath=str(Path(a.save).resolve()))
         print(f"saved {a.save}")
     print_summary(rows)
+    if heard:
+        where = f"; the heard words are in {a.heard_dir}/<stem>.txt" if a.heard_dir else ""
+        print(f"{heard} take(s) had no transcript, so their words were recognised{where}. Misheard words cost lip "
+              "closures: put the spoken words in a .txt twin beside each audio file (line.wav -> line.txt) for exact "
+              "p/b/m closures.")
     return worst
 
 

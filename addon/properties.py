@@ -106,6 +106,7 @@ class A2FSettings(bpy.types.PropertyGroup):
     progress: FloatProperty(name="Progress", min=0.0, max=1.0, subtype="FACTOR")
     status: StringProperty()
     last_report: StringProperty()
+    heard: StringProperty(name="Heard", description="Words recognised in the last bake without a transcript")
 
 
 def character_value(s: A2FSettings) -> str:

@@ -206,6 +206,12 @@ class Result:
     exit_code: int = 0
     message: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
+    heard: str | None = None  # words recognised for lack of a transcript
+
+
+HEARD_FILENAME = "heard.txt"
+HEARD_TIP = ("tip: misheard words cost lip closures; put the spoken words in a .txt file beside the audio "
+             "(same name), or pass --transcript, for exact p/b/m closures")
 
 
 class BackendFactory:
@@ -308,10 +314,15 @@ def process(
         "transcript": t_source,
     }
     written: list[str] = []
+    heard = clip.meta.get("heard")
+    res.heard = heard if isinstance(heard, str) else None
     if job.outdir is not None:
         if not args.skip_print_to_files:
             files = write_outputs(job.outdir, out_clip, a16, timeline=config.emotion_timeline)
             written += list(files)
+            if res.heard:  # a starting point for the transcript: fix it and put it beside the audio
+                (job.outdir / HEARD_FILENAME).write_text(res.heard + "\n", encoding="utf-8")
+                written.append(HEARD_FILENAME)
         if args.plot:
             from ..plot import plot_curves
 
@@ -331,6 +342,8 @@ def process(
     )
     for warning in clip.meta.get("warnings", []):  # e.g. a transcript that was not used, and why
         console.line(f"  warning: {warning}")
+    if res.heard is not None:
+        console.line(f'  heard (no transcript): "{res.heard}"' if res.heard else "  heard no words (no transcript)")
     if written:
         console.line(f"  wrote {_display(job.outdir)}/ ({', '.join(written)})")  # type: ignore[arg-type]
     res.ok = True
@@ -403,7 +416,7 @@ def run(args, console: Console | None = None) -> int:
     if not batch:
         job = Job(src, root, src.name, args.transcript, loaded)
         try:
-            process(job, config, factory, args, console, cancel)
+            res = process(job, config, factory, args, console, cancel)
         except BaseException as e:
             if created and root is not None and root.is_dir() and not any(root.iterdir()):
                 root.rmdir()  # leave no empty output folder behind a failed run
@@ -411,6 +424,8 @@ def run(args, console: Console | None = None) -> int:
                 e.message = f"{src.name}: {e.message}"  # name the file in the one-line error
                 e.args = (e.message,)
             raise
+        if res.heard:
+            console.line(HEARD_TIP)
         return 0
     if jobs > 1:
         console.inplace = False
@@ -455,6 +470,11 @@ def run(args, console: Console | None = None) -> int:
     if root is not None:
         line += f"; outputs in {_display(root)}/"
     console.line(line)
+    heard = sum(1 for r in results if r.ok and r.heard)
+    if heard:
+        where = f" (in each output folder's {HEARD_FILENAME})" if not args.skip_print_to_files and root else ""
+        console.line(f"{heard} of {done} files had no transcript, so their words were recognised{where}; "
+                     + HEARD_TIP[5:])
     if not failed:
         return 0
     if any(r.exit_code == 1 for r in failed):

@@ -83,6 +83,7 @@ class BakeReport:
     unused_keys: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the backend's (e.g. a transcript it could not use)
+    heard: str | None = None  # words the backend recognised for lack of a transcript
     timings: dict[str, float] = field(default_factory=dict)
     export: str = ""
     clip: Clip | None = field(default=None, repr=False)  # the clip as keyed (after resampling)
@@ -109,6 +110,7 @@ class Job:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    heard: str | None = None
 
 
 # --- step 1: resolve (main thread) --------------------------------------------------------------------
@@ -286,6 +288,8 @@ def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken
         raise BackendError(f"backend '{spec.backend}' returned no animation for {job.audio_path}")
     clip.meta.setdefault("audio_duration", audio.duration)
     job.warnings.extend(str(w) for w in clip.meta.get("warnings", []))  # e.g. why a transcript was not used
+    heard = clip.meta.get("heard")
+    job.heard = heard if isinstance(heard, str) else None
     job.clip = clip
     return clip
 
@@ -331,7 +335,7 @@ def write(job: Job) -> BakeReport:
     scene = _scene(spec)
     obs = target_objects(spec)
     rep = BakeReport(take=job.take, source=job.source, timings=dict(job.timings), notes=list(job.notes),
-                     warnings=list(job.warnings))
+                     warnings=list(job.warnings), heard=job.heard)
     undo = _Undo()
     t0 = time.perf_counter()
     try:

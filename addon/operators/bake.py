@@ -69,7 +69,10 @@ def _report_done(op, context, rep: core.BakeReport) -> None:
     last_report[:] = [rep]
     s = context.scene.a2f
     s.last_report = rep.summary()
+    s.heard = rep.heard or ""
     op.report({"INFO"}, rep.summary())
+    if rep.heard:
+        op.report({"INFO"}, f'Heard (no transcript): "{rep.heard}"')
     for note in rep.notes:
         op.report({"INFO"}, note)
     for warning in rep.warnings:
@@ -153,6 +156,25 @@ class A2F_OT_bake(bpy.types.Operator):
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         _report_done(self, context, rep)
+        return {"FINISHED"}
+
+
+class A2F_OT_use_heard(bpy.types.Operator):
+    """Copy the words heard in the last bake into Transcript, to correct them and bake again
+    (a correct transcript gives exact lip closures)"""
+
+    bl_idname = "a2f.use_heard"
+    bl_label = "Use as Transcript"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None and bool(context.scene.a2f.heard)
+
+    def execute(self, context):
+        s = context.scene.a2f
+        s.transcript = s.heard
+        self.report({"INFO"}, "Transcript set from the heard words; correct any misheard words, then bake again")
         return {"FINISHED"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import bpy
 
 from a2f_core.config import FACE_PARAM_RANGES
@@ -9,6 +11,9 @@ from a2f_core.config import FACE_PARAM_RANGES
 from .. import choices
 from ..operators.bake import running_job
 from ..operators.common import target_names
+
+HEARD_WRAP = 40  # characters per line of the heard words
+HEARD_LINES = 6
 
 
 class A2F_PT_main(bpy.types.Panel):
@@ -89,6 +94,13 @@ class A2F_PT_main(bpy.types.Panel):
         layout.operator("a2f.import_clip", icon="IMPORT")
         if s.last_report:
             layout.label(text=s.last_report)
+        if s.heard:  # recognised words: a starting point for a transcript
+            box = layout.box()
+            box.label(text="Heard (no transcript):", icon="REC")
+            col = box.column(align=True)
+            for line in textwrap.wrap(s.heard, HEARD_WRAP)[:HEARD_LINES]:
+                col.label(text=line)
+            box.operator("a2f.use_heard", icon="TEXT")
 
 
 CLASSES = (A2F_PT_main,)

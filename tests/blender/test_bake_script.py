@@ -87,7 +87,36 @@ def test_folder_batch_uses_each_files_transcript_twin(scene_file, tmp_path):
     assert "recognised the speech instead" not in blocks["a_hello.wav"]
     assert "transcript: b_hello.txt" in blocks["b_hello.wav"]
     assert "recognised the speech instead" in blocks["b_hello.wav"]
-    assert "transcript" not in blocks["c_hello.wav"].split("file ")[0]
+    assert "transcript:" not in blocks["c_hello.wav"] and "heard (no transcript)" in blocks["c_hello.wav"]
+
+
+def test_heard_words_become_the_next_bakes_transcript(scene_file, tmp_path):
+    """A line without a transcript prints the words it heard; --heard-dir writes them as <stem>.txt, which the
+    user corrects and puts beside the audio, and the next bake aligns that transcript instead."""
+    voices, heard = tmp_path / "voices", tmp_path / "heard"
+    voices.mkdir()
+    for name in ("a_hello", "c_hello"):
+        shutil.copy(HELLO, voices / f"{name}.wav")
+    shutil.copy(HELLO.with_suffix(".txt"), voices / "a_hello.txt")
+    r = run_bake(scene_file, "--audio", voices, "--object", "Face", "--no-sound", "--heard-dir", heard)
+    assert r.returncode == 0, r.stdout + r.stderr
+    blocks = {b.split(":", 1)[0].split()[-1]: b for b in r.stdout.split("\n[")[1:]}
+    assert "heard (no transcript)" not in blocks["a_hello.wav"]  # it had its twin
+    words = (heard / "c_hello.txt").read_text().split()
+    assert len(words) >= 5 and f'heard (no transcript): "{" ".join(words)}"' in blocks["c_hello.wav"]
+    assert not (heard / "a_hello.txt").exists()
+    assert "1 take(s) had no transcript" in r.stdout and "heard/<stem>.txt" in r.stdout
+
+    shutil.copy(HELLO.with_suffix(".txt"), voices / "c_hello.txt")  # the corrected words, as the twin
+    r = run_bake(scene_file, "--audio", voices / "c_hello.wav", "--object", "Face", "--no-sound")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "transcript: c_hello.txt (beside the audio)" in r.stdout and "heard (no transcript)" not in r.stdout
+
+
+def test_heard_dir_that_is_a_file_is_refused(scene_file, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    r = run_bake(scene_file, "--audio", HELLO, "--object", "Face", "--heard-dir", tmp_path / "taken")
+    assert r.returncode == 2 and "not a folder" in r.stderr
 
 
 def test_bad_arguments_exit_nonzero_with_a_message(scene_file):

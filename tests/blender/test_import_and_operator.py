@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import bpy
@@ -63,6 +64,25 @@ def test_operator_bake_with_the_bundled_backend_equals_the_clip(addon, head):
     strips = core.sound_strip.sound_strips(scene)
     if bpy.app.version >= (4, 3, 0):  # the 4.2 wheel has no Audaspace
         assert [st.name for st in strips] == ["hello"] and core.sound_strip.content_start(strips[0]) == 1
+
+
+def test_heard_words_can_become_the_transcript(addon, head, tmp_path):
+    """Without a transcript the panel shows the words it heard; "Use as Transcript" copies them into the
+    Transcript field for correcting, and a bake with a transcript clears them."""
+    scene = bpy.context.scene
+    s = scene.a2f
+    shutil.copy(HELLO, tmp_path / "line.wav")  # without the sample's transcript twin
+    s.audio_path, s.transcript, s.backend = str(tmp_path / "line.wav"), "", "local"
+    select(head)
+    assert bpy.ops.a2f.use_heard.poll() is False  # nothing heard yet
+    assert bpy.ops.a2f.bake() == {"FINISHED"}
+    heard = s.heard
+    assert len(heard.split()) >= 5, heard
+    assert bpy.ops.a2f.use_heard() == {"FINISHED"}
+    assert s.transcript == heard
+    s.transcript = HELLO.with_suffix(".txt").read_text()  # the artist corrects the words
+    assert bpy.ops.a2f.bake() == {"FINISHED"}
+    assert s.heard == "" and bpy.ops.a2f.use_heard.poll() is False
 
 
 def test_one_undo_step_removes_the_whole_bake(addon, head, tmp_path):

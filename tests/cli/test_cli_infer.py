@@ -86,9 +86,26 @@ def test_subprocess_default_output_folder_is_the_next_free_index(speech, in_tmp)
         cwd=in_tmp, capture_output=True, text=True, env=env, timeout=120,
     )
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in (in_tmp / "output_000002").iterdir()) == sorted(OUT_FILES)
+    # the transcript covers a third of the speech, so it is recognised instead: heard.txt holds what was heard
+    assert sorted(p.name for p in (in_tmp / "output_000002").iterdir()) == sorted(OUT_FILES + ("heard.txt",))
     assert "output_000002" in r.stdout
     assert "nvapi-secret" not in r.stdout + r.stderr
+
+
+def test_without_a_transcript_the_heard_words_are_shown_and_saved(tmp_path, capsys):
+    """No transcript: the recognised words are printed and saved as heard.txt with a tip; put right and used as
+    the twin, they become the transcript (and nothing is 'heard' any more)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(HELLO, d / "line.wav")
+    assert main(["infer", str(d / "line.wav"), "-o", str(tmp_path / "o1")]) == 0
+    out = capsys.readouterr().out
+    heard = (tmp_path / "o1" / "heard.txt").read_text().strip()
+    assert len(heard.split()) >= 5 and f'heard (no transcript): "{heard}"' in out and "tip:" in out
+    shutil.copy(HELLO.with_suffix(".txt"), d / "line.txt")
+    assert main(["infer", str(d / "line.wav"), "-o", str(tmp_path / "o2")]) == 0
+    out = capsys.readouterr().out
+    assert "transcript from" in out and "heard" not in out and not (tmp_path / "o2" / "heard.txt").exists()
 
 
 def test_skip_print_to_files_writes_nothing(speech, in_tmp, capsys):

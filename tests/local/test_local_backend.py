@@ -250,6 +250,9 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     assert all(a.end == pytest.approx(b.start, abs=1e-6) for a, b in zip(flat, flat[1:]))
     for r, (a, b) in zip(pooled, pieces):  # overlap decoded for context, trimmed off again
         assert r.phones[0].start >= a - 1e-9 and r.phones[-1].end <= b + 1e-9
+    words = [w for r in pooled for w in r.words]  # the heard words: each once, in order, overlap trimmed too
+    assert len(words) >= 12 and [w[0] for w in words] == " ".join(r.text for r in pooled).split()
+    assert all(x[2] <= y[1] + 1e-6 for x, y in zip(words, words[1:]))
     monkeypatch.setitem(sys.modules, "bpy", object())  # as inside Blender: no worker processes
     assert not ph.can_use_processes()
     here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)

@@ -188,6 +188,8 @@ class LocalBackend:
                 "path": path,
                 "warnings": warnings,
                 "text": " ".join(r.text for r in results if r.text),
+                # the words heard when there was no usable transcript: a starting point for one
+                "heard": " ".join(r.text for r in results if r.text) if path != "align" else None,
                 "phones": [(p.name, round(p.start, 3), round(p.end, 3)) for p in phone_list],
                 "pieces": sum(r.pieces for r in results),
             },

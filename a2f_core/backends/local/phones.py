@@ -73,6 +73,7 @@ class Result:
     text: str = ""  # recognised or aligned words
     warnings: tuple[str, ...] = ()
     pieces: int = 1  # pieces of audio decoded separately
+    words: tuple[tuple[str, float, float], ...] = ()  # (word, start s, end s) where known
 
 
 # --- transcript -> words --------------------------------------------------------------------------
@@ -242,13 +243,15 @@ class Recognizer:
             try:
                 dec.set_align_text(text)
                 _run(dec, data)
+                timed = tuple((re.sub(r"\(\d+\)$", "", g.word), g.start_frame * FRAME - PAD + offset,
+                               (g.end_frame + 1) * FRAME - PAD + offset) for g in dec.seg() or () if g.word not in _FILLERS)
                 dec.set_alignment()
                 _run(dec, data)
                 phones = _phones_from_alignment(dec, offset, end)
             except RuntimeError:
                 continue
             if phones:
-                return Result(phones, "align", text, tuple(warnings))
+                return Result(phones, "align", text, tuple(warnings), words=timed)
         return None
 
     # -- without a transcript ------------------------------------------------------------------
@@ -265,7 +268,7 @@ class Recognizer:
         if words:
             r = self.align(pcm, words, offset)
             if r is not None and any(p.name != "SIL" for p in r.phones):
-                return Result(self._fill_dropped(pcm, r.phones, offset), "asr", text, r.warnings)
+                return Result(self._fill_dropped(pcm, r.phones, offset), "asr", text, r.warnings, words=r.words)
         return self.allphone(pcm, offset)
 
     def _fill_dropped(self, pcm: np.ndarray, phones: list[Phone], offset: float) -> list[Phone]:
@@ -538,7 +541,8 @@ def recognize_long(
 def _trim(r: Result, a: float, b: float) -> Result:
     """The part of a decoded piece within [a, b) s."""
     kept = [Phone(p.name, max(p.start, a), min(p.end, b)) for p in r.phones if min(p.end, b) > max(p.start, a)]
-    return Result(kept, r.path, r.text, r.warnings, r.pieces)
+    words = tuple(w for w in r.words if a <= 0.5 * (w[1] + w[2]) < b)  # a word belongs to the piece its middle is in
+    return Result(kept, r.path, " ".join(w[0] for w in words) if r.words else r.text, r.warnings, r.pieces, words)
 
 
 ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligned piecewise in parallel
@@ -598,6 +602,6 @@ def align_long(
     done = [r for r in results if r is not None]
     merged = Result(
         [p for r in done for p in r.phones], "align", " ".join(words),
-        tuple(dict.fromkeys(w for r in done for w in r.warnings)), len(done),
+        tuple(dict.fromkeys(w for r in done for w in r.warnings)), len(done), tuple(w for r in done for w in r.words),
     )
     return merged, warnings
