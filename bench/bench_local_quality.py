@@ -33,7 +33,7 @@ from a2f_core.backends.local import evaluate as ev
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural"}
+SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural", "more": FIXTURES / "more"}
 
 
 def main() -> None:
