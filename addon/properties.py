@@ -53,16 +53,22 @@ def _is_mesh(self, ob) -> bool:
     return ob.type == "MESH"
 
 
+def _other_audio(self, context) -> None:
+    """The heard words belong to the audio they were heard in: forget them when the audio changes."""
+    if self.heard:
+        self.heard = ""
+
+
 class A2FSettings(bpy.types.PropertyGroup):
     audio_source: EnumProperty(
         name="Audio from",
         items=[("FILE", "File", "An audio file on disk"), ("STRIP", "Sound strip", "A sound strip of this scene")],
-        default="FILE",
+        default="FILE", update=_other_audio,
     )
-    audio_path: StringProperty(name="Audio", subtype="FILE_PATH", options=PATH_OPTIONS,
+    audio_path: StringProperty(name="Audio", subtype="FILE_PATH", options=PATH_OPTIONS, update=_other_audio,
                                description="WAV, FLAC, OGG or MP3 voice line")
     sound_strip: StringProperty(name="Strip", description="An existing sound strip (its start frame is used)",
-                                search=choices.search_sound_strips)
+                                search=choices.search_sound_strips, update=_other_audio)
     transcript: StringProperty(name="Transcript", description="Optional: the spoken words, or a .txt file path; "
                                "helps the bundled backend find the phonemes")
     backend: EnumProperty(name="Backend", items=choices.backend_items,

@@ -83,6 +83,9 @@ def test_heard_words_can_become_the_transcript(addon, head, tmp_path):
     s.transcript = HELLO.with_suffix(".txt").read_text()  # the artist corrects the words
     assert bpy.ops.a2f.bake() == {"FINISHED"}
     assert s.heard == "" and bpy.ops.a2f.use_heard.poll() is False
+    s.heard = "words of the line before"
+    s.audio_path = str(HELLO)  # another line: its words are not those
+    assert s.heard == ""
 
 
 def test_one_undo_step_removes_the_whole_bake(addon, head, tmp_path):
