@@ -19,3 +19,30 @@ class Fixture:
         self.audio = audio_mod.load(FIXTURES / f"{name}.wav")
         self.transcript: str = self.meta["transcript"]
         self.known = phones_from_json(self.meta)
+
+
+def scorer(backend, folder: Path):
+    """score(name, with_transcript) -> (path, Scores) for the clip ``folder/name.wav`` against its JSON's phones,
+    decoded once (the slow part) and cached."""
+    from a2f_core.backends.local import evaluate
+    from a2f_core.config import RunConfig
+
+    cache: dict[tuple[str, bool], tuple[str, evaluate.Scores]] = {}
+
+    def score(name: str, with_transcript: bool) -> tuple[str, evaluate.Scores]:
+        key = (name, with_transcript)
+        if key not in cache:
+            meta = json.loads((folder / f"{name}.json").read_text())
+            audio = audio_mod.load(folder / f"{name}.wav")
+            clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_transcript else None)
+            cache[key] = (clip.meta["path"], evaluate.score(clip, phones_from_json(meta), audio.samples, audio.rate))
+        return cache[key]
+
+    return score
+
+
+def pooled(scores) -> tuple[float, float, float, list[str]]:
+    """(closure, open vowels shut, rounding, what missed) over a set of Scores, each weighted by its count."""
+    nb, no, nr = (sum(getattr(s, k) for s in scores) for k in ("n_bilabial", "n_open", "n_rounded"))
+    return (sum(s.closure * s.n_bilabial for s in scores) / nb, sum(s.open_closed * s.n_open for s in scores) / no,
+            sum(s.rounding * s.n_rounded for s in scores) / nr, [m for s in scores for m in s.missed])

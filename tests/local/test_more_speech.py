@@ -21,37 +21,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from local_helpers import pooled, scorer
 
 from a2f_core import audio as audio_mod
 from a2f_core.backends.local import evaluate
 from a2f_core.backends.local import phones as ph
-from a2f_core.config import RunConfig
 
 MORE = Path(__file__).resolve().parent.parent / "fixtures" / "more"
 NAMES = sorted(p.stem for p in MORE.glob("*.json"))
-_SCORES: dict[tuple[str, bool], tuple[str, evaluate.Scores]] = {}
 
 
 @pytest.fixture(scope="module")
 def score_of(backend):
-    def get(name: str, with_transcript: bool) -> tuple[str, evaluate.Scores]:
-        key = (name, with_transcript)
-        if key not in _SCORES:
-            meta = json.loads((MORE / f"{name}.json").read_text())
-            audio = audio_mod.load(MORE / f"{name}.wav")
-            clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_transcript else None)
-            _SCORES[key] = (clip.meta["path"], evaluate.score(clip, evaluate.phones_from_json(meta), audio.samples,
-                                                              audio.rate))
-        return _SCORES[key]
-
-    return get
-
-
-def _pooled_scores(results: list[tuple[str, evaluate.Scores]]) -> tuple[float, float, float, list[str]]:
-    sc = [s for _, s in results]
-    nb, no, nr = (sum(getattr(s, k) for s in sc) for k in ("n_bilabial", "n_open", "n_rounded"))
-    return (sum(s.closure * s.n_bilabial for s in sc) / nb, sum(s.open_closed * s.n_open for s in sc) / no,
-            sum(s.rounding * s.n_rounded for s in sc) / nr, [m for s in sc for m in s.missed])
+    return scorer(backend, MORE)
 
 
 def test_more_fixtures_are_present():
@@ -75,14 +57,14 @@ def test_more_with_transcript(name, score_of):
 
 
 def test_more_with_transcript_rounds_oo_oh_w(score_of):
-    *_, rounding, missed = _pooled_scores([score_of(n, True) for n in NAMES])
+    *_, rounding, missed = pooled([score_of(n, True)[1] for n in NAMES])
     assert rounding >= 0.9, missed  # measured 0.98
 
 
 def test_more_without_transcript(score_of):
     results = [score_of(n, False) for n in NAMES]
     assert all(path == "asr" for path, _ in results), [path for path, _ in results]
-    closure, shut, rounding, missed = _pooled_scores(results)
+    closure, shut, rounding, missed = pooled([s for _, s in results])
     assert closure >= 0.70, (closure, missed)  # measured 0.81
     assert shut <= 0.05, (shut, missed)  # measured 0.01
     assert rounding >= 0.75, (rounding, missed)  # measured 0.88

@@ -24,31 +24,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from a2f_core import audio as audio_mod
-from a2f_core.backends.local import evaluate
-from a2f_core.config import RunConfig
+from local_helpers import pooled, scorer
 
 NATURAL = Path(__file__).resolve().parent.parent / "fixtures" / "natural"
 NAMES = sorted(p.stem for p in NATURAL.glob("*.json"))
-_SCORES: dict[tuple[str, bool], tuple[str, evaluate.Scores]] = {}
 
 
 @pytest.fixture(scope="module")
 def score_of(backend):
     """score_of(name, with_transcript) -> (path, Scores), decoded once per module."""
-
-    def get(name: str, with_transcript: bool) -> tuple[str, evaluate.Scores]:
-        key = (name, with_transcript)
-        if key not in _SCORES:
-            meta = json.loads((NATURAL / f"{name}.json").read_text())
-            audio = audio_mod.load(NATURAL / f"{name}.wav")
-            clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_transcript else None)
-            known = evaluate.phones_from_json(meta)
-            _SCORES[key] = (clip.meta["path"], evaluate.score(clip, known, audio.samples, audio.rate))
-        return _SCORES[key]
-
-    return get
+    return scorer(backend, NATURAL)
 
 
 def test_natural_fixtures_are_present():
@@ -73,11 +58,7 @@ def test_natural_without_transcript(score_of):
     results = [score_of(n, False) for n in NAMES]
     assert all(path == "asr" for path, _ in results), [path for path, _ in results]
     sc = [s for _, s in results]
-    nb, no, nr = (sum(getattr(s, k) for s in sc) for k in ("n_bilabial", "n_open", "n_rounded"))
-    closure = sum(s.closure * s.n_bilabial for s in sc) / nb
-    shut = sum(s.open_closed * s.n_open for s in sc) / no
-    rounding = sum(s.rounding * s.n_rounded for s in sc) / nr
-    missed = [m for s in sc for m in s.missed]
+    closure, shut, rounding, missed = pooled(sc)
     assert closure >= 0.80, (closure, missed)  # measured 0.90
     assert shut <= 0.05, (shut, missed)  # measured 0.00
     assert rounding >= 0.90, (rounding, missed)  # measured 1.00
