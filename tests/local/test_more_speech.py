@@ -26,6 +26,7 @@ from local_helpers import pooled, scorer
 from a2f_core import audio as audio_mod
 from a2f_core.backends.local import evaluate
 from a2f_core.backends.local import phones as ph
+from a2f_core.config import RunConfig
 
 MORE = Path(__file__).resolve().parent.parent / "fixtures" / "more"
 NAMES = sorted(p.stem for p in MORE.glob("*.json"))
@@ -98,3 +99,46 @@ def test_a_two_minute_reading_aligns_in_parallel_pieces(monkeypatch):
     ref = [p for p in known if p.name in ("P", "B", "M")]
     found = sum(any(min(g.end, k.end + 0.02) > max(g.start, k.start - 0.02) for g in got) for k in ref)
     assert found == len(ref), (found, len(ref))
+
+
+def _noisy(name: str, snr_db: float) -> tuple[audio_mod.Audio, dict]:
+    """The clip with white noise added at ``snr_db`` below its speech level (seeded: the same noise every run)."""
+    meta = json.loads((MORE / f"{name}.json").read_text())
+    a = audio_mod.load(MORE / f"{name}.wav", rate=ph.RATE)
+    x = a.samples.astype(np.float64)
+    level = np.mean(x[np.abs(x) > 0.02] ** 2)
+    x += np.random.default_rng(0).normal(0.0, np.sqrt(level / 10 ** (snr_db / 10)), len(x))
+    return audio_mod.Audio(np.clip(x, -1, 1).astype(np.float32), ph.RATE, name), meta
+
+
+@pytest.mark.parametrize("name", ["jfk_ask_not", "mfa_english_fast", "praatio_mary", "ps_goforward"])
+def test_the_transcript_is_used_over_loud_background_noise(backend, name):
+    """Hiss 10 dB below the voice: the transcript is still aligned (it used to be refused as 'not matching' or
+    'covering only part of the speech', because the aligner's word-exit beam stayed narrow and the pauses
+    counted as loud) and every p/b/m still closes the lips."""
+    audio, meta = _noisy(name, 10.0)
+    clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"])
+    assert clip.meta["path"] == "align", clip.meta["warnings"]
+    s = evaluate.score(clip, evaluate.phones_from_json(meta), audio.samples, audio.rate)
+    assert s.closure == 1.0 and s.open_closed == 0.0, s.missed
+
+
+@pytest.mark.parametrize("snr", [None, 20.0])
+def test_another_lines_transcript_is_refused(backend, snr):
+    """A transcript of another line of about the same length is refused (its phones fit the sounds poorly)
+    and the speech is recognised instead: clean and over 20 dB hiss, for every other clip of the set (each
+    with the next clip's transcript)."""
+    texts = {n: json.loads((MORE / f"{n}.json").read_text())["transcript"] for n in NAMES}
+    accepted = []
+    for i, name in list(enumerate(NAMES))[::2]:
+        other = NAMES[(i + 1) % len(NAMES)]
+        if ph.words_of(texts[other]) == ph.words_of(texts[name]) or {name, other} == {"mfa_english_fast",
+                                                                                      "mfa_english_slow"}:
+            continue  # the same sentence said twice
+        audio = _noisy(name, snr)[0] if snr else audio_mod.load(MORE / f"{name}.wav")
+        clip = backend.infer(audio, RunConfig(), transcript=texts[other])
+        if clip.meta["path"] == "align":
+            accepted.append((name, other))
+        else:
+            assert any("does not match" in w or "covers only part" in w for w in clip.meta["warnings"])
+    assert len(accepted) <= (0 if snr is None else 1), accepted  # all 20 pairs: 0 clean, 2 at 20 dB

@@ -25,11 +25,16 @@ MODEL_FILES = ("en-us/en-us/mdef", "en-us/cmudict-en-us.dict", "en-us/en-us.lm.b
 
 
 MAX_UNCOVERED = 0.3  # share of loud frames an alignment may leave in pauses before it is rejected
+# an alignment whose speech frames fit worse than this (phones.Result.fit) is of other words: the right
+# transcript measured -44 at worst (clean, espeak), -29 over white noise at 20 dB SNR, -57 at 10 dB;
+# a neighbouring clip's transcript -87 to -13, mostly below -45 (bench/results_local.md, session 3)
+MIN_FIT = -45.0
 
 
 def uncovered_speech(phone_list: list[phones.Phone], energy: np.ndarray, times: np.ndarray) -> float:
-    """Share of loud frames that an alignment puts in silence (a transcript that is too short)."""
-    loud = energy > 0.5
+    """Share of loud frames that an alignment puts in silence (a transcript that is too short). Loud: within
+    15 dB of the loud parts and clear of the noise floor (``energy`` is curves.loudness: 30 dB in [0, 1])."""
+    loud = phones.loud_frames(energy * 30.0, 15.0)
     if not loud.any():
         return 0.0
     sil = np.zeros(len(times), bool)
@@ -128,6 +133,13 @@ class LocalBackend:
                     "the transcript does not match the audio (alignment failed at every beam); "
                     "recognised the speech instead - check that the transcript is for this audio"
                 )
+            elif r.fit < MIN_FIT:
+                warnings.append(
+                    f"the transcript does not match the audio (its phones fit the sounds poorly: {r.fit:.0f} per "
+                    f"frame, below {MIN_FIT:.0f}); recognised the speech instead - check that the transcript is for "
+                    "this audio"
+                )
+                r = None
             elif (miss := uncovered_speech(r.phones, energy, times)) > MAX_UNCOVERED:
                 warnings.append(
                     f"the transcript covers only part of the speech ({miss:.0%} of the loud audio fell in "

@@ -30,7 +30,9 @@ RATE = 16000
 FRAME = 0.01  # pocketsphinx frame (s)
 HOP = int(RATE * FRAME)  # samples per frame
 PAD = 0.3  # s of silence around every decoded piece
-BEAMS = (1e-48, 1e-80, 1e-120, 1e-200)
+# alignment beams, tried in turn: the first is pocketsphinx's default; the wider ones widen the phone and
+# word-exit beams too (widening only the HMM beam cannot rescue noisy audio: the word exits were pruned)
+BEAMS = (1e-48, 1e-80, 1e-120, 1e-200, 1e-300)
 # Dither is added here (seeded per piece) and the features (CMN) are reset before every utterance,
 # so a decode never depends on what the decoder saw before: same audio, same phones.
 COMMON = {"dither": False, "loglevel": "FATAL"}
@@ -41,10 +43,12 @@ DITHER = 1.0  # LSB of noise against digital silence
 # topn=3 cost 0.72-0.85x the CPU time on natural speech (0.60-0.71x on espeak) with the same closure,
 # rounding and jaw timing on natural speech and no worse on espeak.
 ASR_OPTIONS: dict[str, object] = {"maxhmmpf": 2000, "maxwpf": 5, "topn": 3, "fwdflat": False}
-# a recognised silence over at least DROPPED_MIN s of loud audio (frames above DROPPED_LOUD of the piece's
-# 95th-percentile level) is speech the recogniser dropped: it gets phone recognition instead
+# a recognised silence over at least DROPPED_MIN s of loud audio (frames within DROPPED_LOUD_DB of the piece's
+# 95th-percentile level and above its noise floor, see loud_frames) is speech the recogniser dropped: it gets
+# phone recognition instead
 DROPPED_MIN = 0.1
-DROPPED_LOUD = 0.3
+DROPPED_LOUD_DB = 10.5  # 0.3 of the loud level
+SILENT_RMS = 0.3  # LSB: frames below this RMS are digital silence
 DROPPED_CONTEXT = 15  # 10 ms frames of audio either side decoded with it
 # phone recognition (the fallback, and all of quality "fast")
 ALLPHONE_OPTIONS: dict[str, object] = {"lw": 2.0, "pip": 0.3, "beam": 1e-20, "pbeam": 1e-20}
@@ -74,6 +78,10 @@ class Result:
     warnings: tuple[str, ...] = ()
     pieces: int = 1  # pieces of audio decoded separately
     words: tuple[tuple[str, float, float], ...] = ()  # (word, start s, end s) where known
+    # alignments: how well the words fit the audio, as the mean per 10 ms speech frame of the aligned senones'
+    # score against the best senone in that frame (pocketsphinx's scaled log units; 0 = perfect), and the count
+    fit: float = 0.0
+    fit_frames: int = 0
 
 
 # --- transcript -> words --------------------------------------------------------------------------
@@ -164,6 +172,13 @@ def _run(dec, data: bytes) -> None:
     dec.end_utt()
 
 
+def _fit(dec) -> tuple[float, int]:
+    """(mean score per speech frame, speech frames) of the decoder's phone alignment (see Result.fit)."""
+    speech = [(e.score, e.duration) for e in dec.get_alignment().phones() if e.name not in _FILLERS]
+    frames = sum(d for _, d in speech)
+    return (sum(s for s, _ in speech) / frames if frames else 0.0), frames
+
+
 def _phones_from_alignment(dec, offset: float, end: float) -> list[Phone]:
     out = []
     for e in dec.get_alignment().phones():
@@ -187,7 +202,8 @@ class Recognizer:
 
     def aligner(self, beam: float):
         if beam not in self._aligners:
-            self._aligners[beam] = _decoder(lm=None, bestpath=False, beam=beam)
+            wide = {} if beam == BEAMS[0] else {"pbeam": beam, "wbeam": beam}
+            self._aligners[beam] = _decoder(lm=None, bestpath=False, beam=beam, **wide)
         return self._aligners[beam]
 
     def lookup(self, word: str) -> str | None:
@@ -251,7 +267,8 @@ class Recognizer:
             except RuntimeError:
                 continue
             if phones:
-                return Result(phones, "align", text, tuple(warnings), words=timed)
+                fit, frames = _fit(dec)
+                return Result(phones, "align", text, tuple(warnings), words=timed, fit=fit, fit_frames=frames)
         return None
 
     # -- without a transcript ------------------------------------------------------------------
@@ -278,7 +295,7 @@ class Recognizer:
         n = len(rms)
         if n == 0:
             return phones
-        loud = rms > DROPPED_LOUD * max(float(np.percentile(rms, 95)), 1.0)
+        loud = loud_frames(20 * np.log10(np.maximum(rms, 1e-3)), DROPPED_LOUD_DB) & (rms > SILENT_RMS)
         merged: list[Phone] = []  # neighbouring silences as one
         for p in phones:
             if merged and p.name == "SIL" and merged[-1].name == "SIL":
@@ -325,6 +342,18 @@ class Recognizer:
 
 
 # --- long audio: cut at pauses, decode pieces in worker processes ---------------------------------
+
+NOISE_MARGIN = 6.0  # dB: speech must stand this far above the recording's noise floor (its 5th-percentile level)
+
+
+def loud_frames(db: np.ndarray, below_top: float) -> np.ndarray:
+    """Frames (levels in dB) within ``below_top`` dB of the loud parts (95th percentile) and NOISE_MARGIN dB
+    above the noise floor: speech, in clean audio and over steady background noise alike."""
+    if len(db) == 0:
+        return np.zeros(0, bool)
+    floor, top = np.percentile(db, [5, 95])
+    return db > max(top - below_top, floor + NOISE_MARGIN)
+
 
 def frame_energy(pcm: np.ndarray) -> np.ndarray:
     """Mean square of each 10 ms frame of 16 kHz PCM (the trailing partial frame is dropped)."""
@@ -622,8 +651,10 @@ def align_long(
     if any(r is None for r in results):
         return rec.align(pcm, words), warnings
     done = [r for r in results if r is not None]
+    frames = sum(r.fit_frames for r in done)
     merged = Result(
         [p for r in done for p in r.phones], "align", " ".join(words),
         tuple(dict.fromkeys(w for r in done for w in r.warnings)), len(done), tuple(w for r in done for w in r.words),
+        sum(r.fit * r.fit_frames for r in done) / frames if frames else 0.0, frames,
     )
     return merged, warnings
