@@ -585,16 +585,6 @@ def _align_piece(pcm: np.ndarray, words: list[str], offset: float) -> Result | N
     return recognizer().align(pcm, words, offset)
 
 
-def _halve(segs: list[tuple[str, float, float]], a: float, b: float) -> list[tuple[float, float]] | None:
-    """[a, b) cut in two at the middle of its longest inner pause, None if it has none."""
-    inner = [(w1 - w0, 0.5 * (w0 + w1)) for w, w0, w1 in segs
-             if w in _FILLERS and w1 - w0 >= MIN_CUT_PAUSE and a < w0 and w1 < b]
-    if not inner:
-        return None
-    mid = max(inner)[1]
-    return [(a, mid), (mid, b)]
-
-
 def align_long(
     pcm: np.ndarray,
     words: list[str],
@@ -628,26 +618,14 @@ def align_long(
     if len(cuts) <= 2:
         return rec.align(pcm, words), []
     spoken = [(w, 0.5 * (a + b)) for w, a, b in segs if w not in _FILLERS]
-
-    def job(a: float, b: float) -> tuple[np.ndarray, list[str], float]:
-        return pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a
-
-    spans = list(zip(cuts[:-1], cuts[1:]))
+    jobs = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        jobs.append((pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a))
     warnings: list[str] = []
-    results, why = _pooled(workers, _align_piece, [job(a, b) for a, b in spans], check)
+    results, why = _pooled(workers, _align_piece, jobs, check)
     if results is None:
         warnings.append(f"worker processes unavailable ({why}); aligned in this process")
         return rec.align(pcm, words), warnings
-    # a piece the aligner cannot fit (it happens: two halves that each align may fail together) is cut
-    # again at its longest inner pause and aligned in halves; only if that fails too is the file aligned whole
-    failed = [i for i, r in enumerate(results) if r is None]
-    halves = {i: _halve(segs, *spans[i]) for i in failed}
-    if failed and all(halves.values()):
-        sub = [job(a, b) for i in failed for a, b in halves[i]]  # type: ignore[union-attr]
-        again, _ = _pooled(workers, _align_piece, sub, check)
-        if again is not None and all(r is not None for r in again):
-            fixed = {i: again[2 * k: 2 * k + 2] for k, i in enumerate(failed)}
-            results = [r for i, r in enumerate(results) for r in (fixed[i] if i in fixed else [r])]
     if any(r is None for r in results):
         return rec.align(pcm, words), warnings
     done = [r for r in results if r is not None]
