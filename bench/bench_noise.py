@@ -1,0 +1,79 @@
+"""The bundled backend over background noise, and its guard against another line's transcript.
+
+White noise is added to every natural clip (tests/fixtures/natural and tests/fixtures/more) at a signal-to-
+noise ratio in dB relative to the clip's speech level (mean square of samples above 0.02), seeded, so runs
+repeat exactly. For each SNR:
+  with / without the transcript: closure, open vowels shut, rounding, mean jaw r (as bench_local_quality.py),
+                                 and how many clips had their (right) transcript refused
+  another line's transcript:     each clip with the next clip's transcript (pairs of one sentence said twice
+                                 are skipped): how many were wrongly accepted (aligned instead of refused)
+
+    .venv/bin/python bench/bench_noise.py [--snr none 20 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from a2f_core import audio as audio_mod
+from a2f_core.backends.local import LocalBackend, phones
+from a2f_core.backends.local import evaluate as ev
+from a2f_core.config import RunConfig
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FOLDERS = (FIXTURES / "natural", FIXTURES / "more")
+
+
+def noisy(samples: np.ndarray, snr: float | None) -> np.ndarray:
+    x = samples.astype(np.float64)
+    if snr is not None:
+        level = np.mean(x[np.abs(x) > 0.02] ** 2)
+        x = x + np.random.default_rng(0).normal(0.0, np.sqrt(level / 10 ** (snr / 10)), len(x))
+    return np.clip(x, -1, 1).astype(np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--snr", nargs="+", default=["none", "20", "10"], help="SNRs in dB ('none': no noise)")
+    args = ap.parse_args()
+    clips = []
+    for folder in FOLDERS:
+        names = sorted(p.stem for p in folder.glob("*.json"))
+        metas = [json.loads((folder / f"{n}.json").read_text()) for n in names]
+        for i, (n, meta) in enumerate(zip(names, metas)):
+            other = metas[(i + 1) % len(metas)]["transcript"]
+            same = phones.words_of(other) == phones.words_of(meta["transcript"]) or n == "mfa_english_fast"
+            clips.append((n, meta, audio_mod.load(folder / f"{n}.wav", rate=16000), None if same else other))
+    backend = LocalBackend(workers=1)
+    print(f"{len(clips)} clips from {', '.join(f.name for f in FOLDERS)}\n")
+    print("| SNR dB | transcript | closure | open shut | rounding | mean jaw r | right transcript refused | "
+          "another line's accepted |")
+    print("|---|---|---|---|---|---|---|---|")
+    for snr_arg in args.snr:
+        snr = None if snr_arg == "none" else float(snr_arg)
+        for with_text in (True, False):
+            scores, refused, accepted, pairs = [], 0, 0, 0
+            for _, meta, a, other in clips:
+                audio = audio_mod.Audio(noisy(a.samples, snr), a.rate, meta["transcript"][:20])
+                clip = backend.infer(audio, RunConfig(), transcript=meta["transcript"] if with_text else None)
+                scores.append(ev.score(clip, ev.phones_from_json(meta), audio.samples, audio.rate))
+                refused += with_text and clip.meta["path"] != "align"
+                if with_text and other is not None:
+                    pairs += 1
+                    accepted += backend.infer(audio, RunConfig(), transcript=other).meta["path"] == "align"
+            nb, no, nr = (sum(getattr(s, k) for s in scores) for k in ("n_bilabial", "n_open", "n_rounded"))
+            print(f"| {snr_arg} | {'yes' if with_text else 'no'} | "
+                  f"{sum(s.closure * s.n_bilabial for s in scores) / nb:.2f} of {nb} | "
+                  f"{sum(s.open_closed * s.n_open for s in scores) / no:.2f} | "
+                  f"{sum(s.rounding * s.n_rounded for s in scores) / nr:.2f} | "
+                  f"{np.mean([s.jaw_r for s in scores]):.2f} | "
+                  f"{f'{refused} of {len(clips)}' if with_text else '-'} | "
+                  f"{f'{accepted} of {pairs}' if with_text else '-'} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
