@@ -41,6 +41,8 @@ def parse(args: list[str]) -> argparse.Namespace:
     p.add_argument("--emotion-strength", type=float, default=0.6)
     p.add_argument("--transcript", default="", help="the spoken words, or a .txt file, for every audio file "
                    "(default: each audio file's .txt twin, line.wav -> line.txt, when there is one)")
+    p.add_argument("--script", default="", help="dialogue script, CSV or TSV: a file-name column and a text column; "
+                   "each audio file's line is its transcript (files not in it use their .txt twin)")
     p.add_argument("--backend", default="local", help="local | nim | sdk")
     p.add_argument("--mapping", default="arkit", help="rig mapping preset name or YAML file")
     p.add_argument("--start-frame", type=int, default=0, help="scene frame of the audio start (default 0)")
@@ -107,6 +109,19 @@ def run(args: list[str]) -> int:
             return 2
     else:
         inputs = [Path(a.audio or a.clip)]
+    if a.script:
+        if a.transcript:
+            print("bake.py: --transcript and --script both give the words; pass one of them", file=sys.stderr)
+            return 2
+        try:
+            script = core.script_for(a.script)
+        except A2FError as e:
+            print(f"bake.py: {e}", file=sys.stderr)
+            return e.exit_code
+        missing = [f.name for f in inputs if script.text_for(f) is None] if a.audio else []
+        if missing:
+            print(f"note: {len(missing)} of {len(inputs)} audio files are not in {script.path.name} (e.g. "
+                  f"{', '.join(missing[:3])}); a .txt twin is used, else the speech is recognised")
     if a.heard_dir and Path(a.heard_dir).exists() and not Path(a.heard_dir).is_dir():
         print(f"bake.py: --heard-dir {a.heard_dir}: this is a file, not a folder; pick a folder", file=sys.stderr)
         return 2
@@ -115,7 +130,7 @@ def run(args: list[str]) -> int:
     for f in inputs:
         specs.append(core.BakeSpec(
             objects=a.object, audio=str(f) if a.audio else "", clip=str(f) if a.clip else "",
-            transcript=a.transcript, backend=a.backend, backend_options=backend_options(a), character=a.preset,
+            transcript=a.transcript, script=a.script, backend=a.backend, backend_options=backend_options(a), character=a.preset,
             emotion=a.emotion, emotion_strength=a.emotion_strength, mapping=a.mapping, start_frame=a.start_frame,
             fps_mode=a.fps_mode, existing_action=a.existing_action, push_to_nla=a.nla, add_sound_strip=not a.no_sound,
             export=export_path(a.export, f.stem, many),

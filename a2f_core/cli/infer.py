@@ -23,9 +23,8 @@ from .. import backends, presets
 from ..config import RunConfig
 from ..errors import A2FError, ConfigError
 from ..formats import write_outputs
-from ..transcripts import read_transcript_file, twin
+from ..transcripts import AUDIO_SUFFIXES, Script, read_script, read_transcript_file, script_key, twin
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".opus")
 BACKEND_RATE = 16000
 LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
 NVCF_API_KEY_ENV = "NVCF_API_KEY"
@@ -54,6 +53,8 @@ def add_parser(sub):
     p.add_argument("--emotion", help=f"emotion preset ({', '.join(presets.list_emotions())})")
     p.add_argument("--emotion-strength", type=float, help="scale of the emotion preset, 0..1 (default 1)")
     p.add_argument("--transcript", help="what is said: text, or a .txt file (default: AUDIO's .txt twin if present)")
+    p.add_argument("--script", metavar="FILE", help="dialogue script, CSV or TSV: a file-name column and a text column; "
+                   "each audio file's words are its transcript (files not in it use their .txt twin)")
     p.add_argument("--fps", type=float, default=60.0, help="frame rate of animation_frames.csv (default 60)")
     p.add_argument("--backend", default=backends.DEFAULT, choices=backends.names(), help="default: local (bundled CPU)")
     p.add_argument("-o", "--output-dir", dest="outdir", help="output folder (default: output_NNNNNN, first free)")
@@ -160,8 +161,11 @@ def next_output_dir(base: Path | None = None) -> Path:
             i += 1
 
 
-def read_transcript(audio_path: Path, arg: str | None) -> tuple[str | None, str]:
-    """(transcript, where it came from) -- from --transcript (text or .txt file) or AUDIO's .txt twin."""
+def read_transcript(audio_path: Path, arg: str | None, script: Script | None = None) -> tuple[str | None, str]:
+    """(transcript, where it came from) -- from --transcript (text or .txt file), the --script's line for
+    AUDIO, or AUDIO's .txt twin."""
+    if script is not None and (line := script.text_for(audio_path)) is not None:
+        return line, script.path.name
     if arg is not None:
         p = Path(arg)
         looks_like_file = p.suffix.lower() == ".txt" or os.sep in arg or "/" in arg
@@ -174,6 +178,23 @@ def read_transcript(audio_path: Path, arg: str | None) -> tuple[str | None, str]
     if t is not None:
         return read_transcript_file(t), str(t)
     return None, ""
+
+
+def script_notes(script: Script, files: list[Path]) -> list[str]:
+    """What a user should know about a script against the audio files: lines with no audio, audio with no line."""
+    have = {script_key(f.name) for f in files}
+    notes = []
+    unused = sorted(k for k in script.lines if k not in have)
+    missing = [f.name for f in files if script.text_for(f) is None]
+    if unused and len(files) > 1:
+        n = len(unused)
+        notes.append(f"note: {n} line{'s' if n != 1 else ''} of {script.path.name} {'have' if n != 1 else 'has'} no "
+                     f"audio file here (e.g. {', '.join(unused[:3])})")
+    if missing:
+        n = len(missing)
+        notes.append(f"note: {n} audio file{'s are' if n != 1 else ' is'} not in {script.path.name} "
+                     f"(e.g. {', '.join(missing[:3])}); a .txt twin is used, else the speech is recognised")
+    return notes
 
 
 def audio_files(folder: Path) -> list[Path]:
@@ -197,6 +218,7 @@ class Job:
     label: str
     transcript_arg: str | None = None
     audio: audio_mod.Audio | None = None  # already loaded (single-file mode)
+    script: Script | None = None
 
 
 @dataclass
@@ -210,8 +232,10 @@ class Result:
 
 
 HEARD_FILENAME = "heard.txt"
-HEARD_TIP = ("tip: misheard words cost lip closures; put the spoken words in a .txt file beside the audio "
-             "(same name), or pass --transcript, for exact p/b/m closures")
+HEARD_TIP = ("tip: misheard words cost lip closures; for exact p/b/m closures put the spoken words in a .txt file "
+             "beside the audio (same name), or pass --transcript")
+HEARD_TIP_BATCH = ("misheard words cost lip closures; for exact p/b/m closures put each line's words in a .txt file "
+                   "beside its audio (same name), or list them all in a --script (CSV: file, text)")
 
 
 class BackendFactory:
@@ -283,7 +307,7 @@ def process(
 ) -> Result:
     res = Result(job)
     audio = job.audio or audio_mod.load(job.path, max_seconds=args.max_seconds)
-    transcript, t_source = read_transcript(job.path, job.transcript_arg)
+    transcript, t_source = read_transcript(job.path, job.transcript_arg, job.script)
     backend = factory.get()
     caps = backend.capabilities
     if transcript is not None and not transcript.strip():
@@ -382,14 +406,21 @@ def run(args, console: Console | None = None) -> int:
     batch = src.is_dir()
     if batch and args.transcript is not None:
         raise ConfigError(
-            "--transcript names one file's words; for a folder put <stem>.txt beside each audio file instead"
+            "--transcript names one file's words; for a folder put <stem>.txt beside each audio file, or pass "
+            "--script with every line's words"
         )
+    if args.script is not None and args.transcript is not None:
+        raise ConfigError("--transcript and --script both give the words; pass one of them")
+    script = read_script(args.script) if args.script is not None else None
     files = audio_files(src) if batch else [src]
     loaded = None
     if not batch:
         # Fail on bad audio before contacting a backend or creating a folder.
         loaded = audio_mod.load(src, max_seconds=args.max_seconds)
-        read_transcript(src, args.transcript)
+        read_transcript(src, args.transcript, script)
+    if script is not None:
+        for note in script_notes(script, files):
+            console.note(note)
 
     jobs = min(args.jobs, len(files))
     factory = BackendFactory(args.backend, backend_options(args, console))
@@ -414,7 +445,7 @@ def run(args, console: Console | None = None) -> int:
     cancel = backends.CancelToken()
 
     if not batch:
-        job = Job(src, root, src.name, args.transcript, loaded)
+        job = Job(src, root, src.name, args.transcript, loaded, script)
         try:
             res = process(job, config, factory, args, console, cancel)
         except BaseException as e:
@@ -434,7 +465,7 @@ def run(args, console: Console | None = None) -> int:
     batch_jobs = []
     for f in files:
         sub = f.stem if stems.count(f.stem) == 1 else f.name.replace(".", "_")
-        batch_jobs.append(Job(f, root / sub if root is not None else None, f.name))
+        batch_jobs.append(Job(f, root / sub if root is not None else None, f.name, script=script))
     console.line(f"{_display(src)}: {len(files)} audio files, {jobs} at a time")
 
     def task(j: Job) -> Result:
@@ -474,7 +505,7 @@ def run(args, console: Console | None = None) -> int:
     if heard:
         where = f" (in each output folder's {HEARD_FILENAME})" if not args.skip_print_to_files and root else ""
         console.line(f"{heard} of {done} files had no transcript, so their words were recognised{where}; "
-                     + HEARD_TIP[5:])
+                     + HEARD_TIP_BATCH)
     if not failed:
         return 0
     if any(r.exit_code == 1 for r in failed):

@@ -10,6 +10,7 @@ bake(spec) runs all three synchronously (headless path: no timers, no modal code
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import threading
@@ -34,6 +35,7 @@ from a2f_core.errors import (
     FormatError,
     MappingError,
 )
+from a2f_core.transcripts import Script, read_script
 
 from . import shapekey_action, sound_strip
 
@@ -52,6 +54,7 @@ class BakeSpec:
     sound_strip: str = ""  # or the name of an existing sound strip (its file and start frame are used)
     clip: str = ""  # or an A2F CSV/JSON file: no inference
     transcript: str = ""  # text, or a path to a .txt file
+    script: str = ""  # or a dialogue script (CSV/TSV: file name, words) holding this audio file's line
     backend: str = "local"
     backend_options: dict[str, Any] = field(default_factory=dict)
     character: str = "claire"  # preset name or YAML path
@@ -210,12 +213,30 @@ def run_config(spec: BakeSpec) -> RunConfig:
     return cfg
 
 
+@functools.lru_cache(maxsize=4)
+def _script(path: str, mtime_ns: int) -> Script:
+    """A dialogue script, read once per version of the file (a batch looks every line up in it)."""
+    return read_script(path)
+
+
+def script_for(path: str) -> Script:
+    p = Path(path)
+    return _script(str(p.resolve()), p.stat().st_mtime_ns if p.is_file() else 0)
+
+
 def _transcript(spec: BakeSpec, audio_path: str = "", notes: list[str] | None = None) -> str | None:
-    """The spec's transcript (text or a .txt file); if it has none, the audio's .txt twin
-    (``line.wav`` -> ``line.txt``), as `a2f infer` does."""
+    """The spec's transcript (text or a .txt file); else the audio file's line in the spec's script; else the
+    audio's .txt twin (``line.wav`` -> ``line.txt``), as `a2f infer` does."""
     from a2f_core.transcripts import read_transcript_file, twin
 
     t = spec.transcript.strip()
+    if not t and spec.script and audio_path:
+        script = script_for(spec.script)
+        line = script.text_for(Path(audio_path))
+        if line is not None:
+            if notes is not None:
+                notes.append(f"transcript: its line in {script.path.name}")
+            return line.strip() or None
     if not t:
         found = twin(Path(audio_path)) if audio_path else None
         if found is None:

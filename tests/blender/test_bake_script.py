@@ -113,6 +113,28 @@ def test_heard_words_become_the_next_bakes_transcript(scene_file, tmp_path):
     assert "transcript: c_hello.txt (beside the audio)" in r.stdout and "heard (no transcript)" not in r.stdout
 
 
+def test_folder_batch_takes_each_lines_words_from_a_script(scene_file, tmp_path):
+    """--script lines.csv: each audio file's row is its transcript (before any .txt twin); a file without a row
+    is recognised; a script the reader cannot use stops the run before anything is baked."""
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for name in ("a_hello", "c_hello"):
+        shutil.copy(HELLO, voices / f"{name}.wav")
+    (voices / "a_hello.txt").write_text("zebra")  # a wrong twin: the script's row wins
+    script = tmp_path / "lines.csv"
+    script.write_text(f"file,speaker,text\na_hello.wav,Bob,\"{HELLO.with_suffix('.txt').read_text().strip()}\"\n")
+    r = run_bake(scene_file, "--audio", voices, "--object", "Face", "--no-sound", "--script", script)
+    assert r.returncode == 0, r.stdout + r.stderr
+    blocks = {b.split(":", 1)[0].split()[-1]: b for b in r.stdout.split("\n[")[1:]}
+    assert "transcript: its line in lines.csv" in blocks["a_hello.wav"]
+    assert "heard (no transcript)" not in blocks["a_hello.wav"] and "warning" not in blocks["a_hello.wav"]
+    assert "heard (no transcript)" in blocks["c_hello.wav"]
+    assert "1 of 2 audio files are not in lines.csv" in r.stdout
+    (tmp_path / "bad.csv").write_text("speaker,mood,take\nBob,happy,1\n")
+    r = run_bake(scene_file, "--audio", voices, "--object", "Face", "--script", tmp_path / "bad.csv")
+    assert r.returncode == 2 and "bad.csv: cannot tell which column" in r.stderr and "baked" not in r.stdout
+
+
 def test_heard_dir_that_is_a_file_is_refused(scene_file, tmp_path):
     (tmp_path / "taken").write_text("x")
     r = run_bake(scene_file, "--audio", HELLO, "--object", "Face", "--heard-dir", tmp_path / "taken")

@@ -108,6 +108,36 @@ def test_without_a_transcript_the_heard_words_are_shown_and_saved(tmp_path, caps
     assert "transcript from" in out and "heard" not in out and not (tmp_path / "o2" / "heard.txt").exists()
 
 
+def test_a_dialogue_script_gives_each_file_its_words(tmp_path, capsys):
+    """--script: every audio file found in the table (by name, any case or extension) is aligned to its line;
+    the others are recognised; lines without audio and audio without lines are noted."""
+    d = tmp_path / "vo"
+    d.mkdir()
+    for name in ("bob_001.wav", "bob_002.wav"):
+        shutil.copy(HELLO, d / name)
+    text = HELLO.with_suffix(".txt").read_text().strip()
+    script = tmp_path / "lines.csv"
+    script.write_text(f'Line ID,Character,Text\nBOB_001,Bob,"{text}"\nbob_009.wav,Bob,Never recorded.\n')
+    assert main(["infer", str(d), "--script", str(script), "-o", str(tmp_path / "out")]) == 0
+    cap = capsys.readouterr()
+    blocks = {b.split(":", 1)[0]: b for b in cap.out.split("\nbob_")[1:]}
+    assert "transcript from lines.csv" in blocks["001.wav"] and "heard" not in blocks["001.wav"]
+    assert "heard (no transcript)" in blocks["002.wav"]
+    assert "1 line of lines.csv has no audio file here (e.g. bob_009)" in cap.err
+    assert "1 audio file is not in lines.csv (e.g. bob_002.wav)" in cap.err
+    assert not (tmp_path / "out" / "bob_001" / "heard.txt").exists()
+
+
+def test_script_errors_exit_2_before_any_work(tmp_path, capsys):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("speaker,mood,take\nBob,happy,1\n")
+    assert main(["infer", str(HELLO), "--script", str(bad), "-o", str(tmp_path / "o")]) == 2
+    assert "notes.csv: cannot tell which column names the audio file" in capsys.readouterr().err
+    assert main(["infer", str(HELLO), "--script", str(bad), "--transcript", "hi"]) == 2
+    assert "pass one of them" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_skip_print_to_files_writes_nothing(speech, in_tmp, capsys):
     assert main(["infer", str(speech), "--skip-print-to-files", "--preset", "james"]) == 0
     assert list(in_tmp.glob("output_*")) == []
