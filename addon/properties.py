@@ -69,7 +69,8 @@ class A2FSettings(bpy.types.PropertyGroup):
                                description="WAV, FLAC, OGG or MP3 voice line")
     sound_strip: StringProperty(name="Strip", description="An existing sound strip (its start frame is used)",
                                 search=choices.search_sound_strips, update=_other_audio)
-    transcript: StringProperty(name="Transcript", description="Optional: the spoken words, or a .txt file path; "
+    transcript: StringProperty(name="Transcript", description="Optional: the spoken words, a .txt file, or a "
+                               "dialogue script (.csv/.tsv: file name, text) holding this audio file's line; "
                                "helps the bundled backend find the phonemes")
     backend: EnumProperty(name="Backend", items=choices.backend_items,
                           description="Where the animation is computed")

@@ -237,6 +237,8 @@ def _transcript(spec: BakeSpec, audio_path: str = "", notes: list[str] | None = 
             if notes is not None:
                 notes.append(f"transcript: its line in {script.path.name}")
             return line.strip() or None
+        if notes is not None:
+            notes.append(f"{Path(audio_path).name} is not in {script.path.name}")
     if not t:
         found = twin(Path(audio_path)) if audio_path else None
         if found is None:

@@ -33,11 +33,14 @@ def spec_from_scene(context, **overrides) -> BakeSpec:
 
         face = {n: float(getattr(s.face, n)) for n in FACE_PARAM_RANGES}
     prefs = preferences.get(context)
+    t = s.transcript.strip()
+    is_script = t.lower().endswith((".csv", ".tsv"))  # a dialogue script: this audio file's row is its words
     spec = BakeSpec(
         objects=target_names(context),
         audio=s.audio_path if s.audio_source == "FILE" else "",
         sound_strip=s.sound_strip if s.audio_source == "STRIP" else "",
-        transcript=bpy.path.abspath(s.transcript) if s.transcript.lower().endswith(".txt") else s.transcript,
+        transcript="" if is_script else bpy.path.abspath(t) if t.lower().endswith(".txt") else t,
+        script=bpy.path.abspath(t) if is_script else "",
         backend=s.backend,
         backend_options=preferences.backend_options(prefs).get(s.backend, {}),
         character=character_value(s),

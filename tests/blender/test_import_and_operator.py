@@ -83,6 +83,14 @@ def test_heard_words_can_become_the_transcript(addon, head, tmp_path):
     s.transcript = HELLO.with_suffix(".txt").read_text()  # the artist corrects the words
     assert bpy.ops.a2f.bake() == {"FINISHED"}
     assert s.heard == "" and bpy.ops.a2f.use_heard.poll() is False
+    script = tmp_path / "lines.csv"  # a dialogue script in the Transcript field: the file's row is used
+    script.write_text(f'file,text\nline.wav,"{HELLO.with_suffix(".txt").read_text().strip()}"\n')
+    s.transcript = str(script)
+    assert bpy.ops.a2f.bake() == {"FINISHED"}
+    assert s.heard == ""
+    from addon.operators.bake import last_report
+
+    assert "transcript: its line in lines.csv" in last_report[0].notes
     s.heard = "words of the line before"
     s.audio_path = str(HELLO)  # another line: its words are not those
     assert s.heard == ""
