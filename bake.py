@@ -162,7 +162,7 @@ def run(args: list[str]) -> int:
         core.compute(job)
         return job
 
-    heard = 0  # takes baked from recognised words (no transcript)
+    heard: list[tuple[str, str]] = []  # (audio file, words) of takes baked from recognised words
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         futures = [(f, job, pool.submit(compute, (f, job))) for f, job in jobs]
         for i, (f, job, fut) in enumerate(futures, 1):
@@ -178,7 +178,7 @@ def run(args: list[str]) -> int:
             for warning in rep.warnings:
                 print(f"        warning: {warning}")
             if rep.heard is not None:
-                heard += 1
+                heard.append((f.name, rep.heard))
                 print(f'        heard (no transcript): "{rep.heard}"' if rep.heard else "        heard no words")
                 if a.heard_dir and rep.heard:
                     try:
@@ -194,10 +194,16 @@ def run(args: list[str]) -> int:
         print(f"saved {a.save}")
     print_summary(rows)
     if heard:
-        where = f"; the heard words are in {a.heard_dir}/<stem>.txt" if a.heard_dir else ""
-        print(f"{heard} take(s) had no transcript, so their words were recognised{where}. Misheard words cost lip "
-              "closures: put the spoken words in a .txt twin beside each audio file (line.wav -> line.txt) for exact "
-              "p/b/m closures.")
+        where = ""
+        if a.heard_dir and Path(a.heard_dir).is_dir():
+            from a2f_core.transcripts import write_script
+
+            csv_path = write_script(Path(a.heard_dir) / "heard.csv", [h for h in heard if h[1]])
+            where = (f"; the heard words are in {a.heard_dir}/<stem>.txt and, as one script, {csv_path}: correct "
+                     f"them and bake again with --script {csv_path}")
+        print(f"{len(heard)} take(s) had no transcript, so their words were recognised{where}. Misheard words cost "
+              "lip closures: put the spoken words in a .txt twin beside each audio file (line.wav -> line.txt) or in "
+              "a --script (CSV: file, text) for exact p/b/m closures.")
     return worst
 
 

@@ -97,3 +97,14 @@ def read_script(path: str | Path) -> Script:
                               "keep one")
         lines[key] = text
     return Script(p, lines)
+
+
+def write_script(path: str | Path, lines: list[tuple[str, str]]) -> Path:
+    """A dialogue script (CSV UTF-8: ``file,text``) that read_script reads back, e.g. the heard words of a batch
+    for the user to correct in a spreadsheet and pass back with --script."""
+    p = Path(path)
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "text"])
+        w.writerows(lines)
+    return p

@@ -23,7 +23,7 @@ from .. import backends, presets
 from ..config import RunConfig
 from ..errors import A2FError, ConfigError
 from ..formats import write_outputs
-from ..transcripts import AUDIO_SUFFIXES, Script, read_script, read_transcript_file, script_key, twin
+from ..transcripts import AUDIO_SUFFIXES, Script, read_script, read_transcript_file, script_key, twin, write_script
 
 BACKEND_RATE = 16000
 LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
@@ -232,6 +232,7 @@ class Result:
 
 
 HEARD_FILENAME = "heard.txt"
+HEARD_SCRIPT = "heard.csv"  # a batch's heard words as one dialogue script (file,text)
 HEARD_TIP = ("tip: misheard words cost lip closures; for exact p/b/m closures put the spoken words in a .txt file "
              "beside the audio (same name), or pass --transcript")
 HEARD_TIP_BATCH = ("misheard words cost lip closures; for exact p/b/m closures put each line's words in a .txt file "
@@ -501,11 +502,15 @@ def run(args, console: Console | None = None) -> int:
     if root is not None:
         line += f"; outputs in {_display(root)}/"
     console.line(line)
-    heard = sum(1 for r in results if r.ok and r.heard)
+    heard = [r for r in results if r.ok and r.heard]
     if heard:
-        where = f" (in each output folder's {HEARD_FILENAME})" if not args.skip_print_to_files and root else ""
-        console.line(f"{heard} of {done} files had no transcript, so their words were recognised{where}; "
-                     + HEARD_TIP_BATCH)
+        where = ""
+        if not args.skip_print_to_files and root is not None:
+            csv_path = write_script(root / HEARD_SCRIPT, [(r.job.path.name, r.heard or "") for r in heard])
+            where = (f"; correct them in {_display(csv_path)} and run again with --script {_display(csv_path)} "
+                     f"(each output folder also has its {HEARD_FILENAME})")
+        console.line(f"{len(heard)} of {done} files had no transcript, so their words were recognised{where}. "
+                     + HEARD_TIP_BATCH[0].upper() + HEARD_TIP_BATCH[1:])
     if not failed:
         return 0
     if any(r.exit_code == 1 for r in failed):

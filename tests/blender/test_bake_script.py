@@ -106,6 +106,7 @@ def test_heard_words_become_the_next_bakes_transcript(scene_file, tmp_path):
     assert len(words) >= 5 and f'heard (no transcript): "{" ".join(words)}"' in blocks["c_hello.wav"]
     assert not (heard / "a_hello.txt").exists()
     assert "1 take(s) had no transcript" in r.stdout and "heard/<stem>.txt" in r.stdout
+    assert (heard / "heard.csv").read_text().splitlines() == ["file,text", f"c_hello.wav,{' '.join(words)}"]
 
     shutil.copy(HELLO.with_suffix(".txt"), voices / "c_hello.txt")  # the corrected words, as the twin
     r = run_bake(scene_file, "--audio", voices / "c_hello.wav", "--object", "Face", "--no-sound")

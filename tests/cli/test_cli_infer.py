@@ -19,6 +19,7 @@ from a2f_core.cli.main import main
 from a2f_core.clip import frame_count
 from a2f_core.formats import read_animation_csv, read_emotion_csv
 from a2f_core.names import EMOTIONS, NVIDIA_52
+from a2f_core.transcripts import read_script
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "samples" / "hello.wav"
@@ -126,6 +127,15 @@ def test_a_dialogue_script_gives_each_file_its_words(tmp_path, capsys):
     assert "1 line of lines.csv has no audio file here (e.g. bob_009)" in cap.err
     assert "1 audio file is not in lines.csv (e.g. bob_002.wav)" in cap.err
     assert not (tmp_path / "out" / "bob_001" / "heard.txt").exists()
+    # the batch's heard words as one script: corrected in a spreadsheet, it is the next run's --script
+    heard = read_script(tmp_path / "out" / "heard.csv")
+    assert list(heard.lines) == ["bob_002"] and len(heard.lines["bob_002"].split()) >= 5
+    assert "run again with --script" in cap.out
+    (tmp_path / "out" / "heard.csv").write_text(f'file,text\nbob_002.wav,"{text}"\n')
+    assert main(["infer", str(d / "bob_002.wav"), "--script", str(tmp_path / "out" / "heard.csv"),
+                 "--skip-print-to-files"]) == 0
+    out = capsys.readouterr().out
+    assert "transcript from heard.csv" in out and "heard (no transcript)" not in out
 
 
 def test_script_errors_exit_2_before_any_work(tmp_path, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from a2f_core.errors import ConfigError
-from a2f_core.transcripts import read_script, read_transcript_file, script_key
+from a2f_core.transcripts import read_script, read_transcript_file, script_key, write_script
 
 
 def write(tmp_path: Path, text: str, name: str = "script.csv", encoding: str = "utf-8") -> Path:
@@ -66,3 +66,9 @@ def test_transcript_file_that_is_not_utf8(tmp_path):
     p = write(tmp_path, "Caf\u00e9", "line.txt", "latin-1")
     with pytest.raises(ConfigError, match=r"line.txt: the transcript is not UTF-8"):
         read_transcript_file(p)
+
+
+def test_written_script_reads_back(tmp_path):
+    lines = [("a.wav", 'She said, "no", twice'), ("b.flac", "two\nlines"), ("c.wav", "")]
+    s = read_script(write_script(tmp_path / "heard.csv", lines))
+    assert s.lines == {"a": 'She said, "no", twice', "b": "two\nlines", "c": ""}
