@@ -188,6 +188,15 @@ def test_mismatched_transcript_falls_back_with_a_warning(backend, fixtures):
     assert any("no words" in w for w in empty.meta["warnings"])
 
 
+def test_another_lines_words_are_refused_by_their_fit(backend, fixtures):
+    """The wide beams force another line's words through; their poor fit to the sounds refuses them, with a
+    warning that says so, and the speech is recognised instead."""
+    f = fixtures["van_window"]
+    clip = backend.infer(f.audio, RunConfig(), transcript="Zorblax moved the blue box home.")
+    assert clip.meta["path"] == "asr"
+    assert any("does not match" in w and "fit the sounds poorly" in w for w in clip.meta["warnings"])
+
+
 def test_out_of_vocabulary_word_is_spelled_out(backend, clip_of, fixtures):
     clip = clip_of("zorblax", True)
     assert clip.meta["path"] == "align"
