@@ -12,14 +12,19 @@ from pathlib import Path
 from .errors import ConfigError
 
 
-def read_transcript_file(p: Path) -> str:
-    """The file's text (UTF-8, with or without a byte-order mark); a clear error otherwise."""
+def _read_utf8(p: Path, what: str, save_as: str = "UTF-8") -> str:
+    """The file's text (UTF-8, with or without a byte-order mark); a clear error naming ``what`` otherwise."""
     try:
         return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(f"{p}: the transcript is not UTF-8 text; save it as UTF-8") from None
+        raise ConfigError(f"{p}: the {what} is not UTF-8 text; save it as {save_as}") from None
     except OSError as e:
-        raise ConfigError(f"{p}: cannot read the transcript ({e})") from None
+        raise ConfigError(f"{p}: cannot read the {what} ({e})") from None
+
+
+def read_transcript_file(p: Path) -> str:
+    """The file's text (UTF-8, with or without a byte-order mark); a clear error otherwise."""
+    return _read_utf8(p, "transcript")
 
 
 def twin(audio_path: Path) -> Path | None:
@@ -61,12 +66,7 @@ def read_script(path: str | Path) -> Script:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: no such script file; give a CSV/TSV with a file column and a text column")
-    try:
-        raw = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: the script is not UTF-8 text; save it as UTF-8 (CSV UTF-8)") from None
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the script ({e})") from None
+    raw = _read_utf8(p, "script", "UTF-8 (CSV UTF-8)")
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(raw[:8192], delimiters=",\t;|")
     except csv.Error:

@@ -162,6 +162,7 @@ class LocalBackend:
                 warnings.append(f"{n_allphone} of {len(results)} pieces fell back to phone recognition")
         path = results[0].path if len(results) == 1 else ("asr" if any(r.path == "asr" for r in results) else "allphone")
         phone_list = [p for r in results for p in r.phones]
+        text = " ".join(r.text for r in results if r.text)
         if all(p.name == "SIL" for p in phone_list):
             warnings.append("no speech was found in the audio; the mouth stays at rest")
 
@@ -199,9 +200,8 @@ class LocalBackend:
                 "backend": self.name,
                 "path": path,
                 "warnings": warnings,
-                "text": " ".join(r.text for r in results if r.text),
-                # the words heard when there was no usable transcript: a starting point for one
-                "heard": " ".join(r.text for r in results if r.text) if path != "align" else None,
+                "text": text,
+                "heard": text if path != "align" else None,  # recognised words: a starting point for a transcript
                 "phones": [(p.name, round(p.start, 3), round(p.end, 3)) for p in phone_list],
                 "pieces": sum(r.pieces for r in results),
             },

@@ -172,23 +172,21 @@ def _run(dec, data: bytes) -> None:
     dec.end_utt()
 
 
-def _fit(dec) -> tuple[float, int]:
-    """(mean score per speech frame, speech frames) of the decoder's phone alignment (see Result.fit)."""
-    speech = [(e.score, e.duration) for e in dec.get_alignment().phones() if e.name not in _FILLERS]
-    frames = sum(d for _, d in speech)
-    return (sum(s for s, _ in speech) / frames if frames else 0.0), frames
-
-
-def _phones_from_alignment(dec, offset: float, end: float) -> list[Phone]:
+def _phones_from_alignment(dec, offset: float, end: float) -> tuple[list[Phone], float, int]:
+    """The decoder's phone alignment as Phones within [offset, end), with its fit (Result.fit, fit_frames)."""
     out = []
+    score = frames = 0
     for e in dec.get_alignment().phones():
+        if e.name not in _FILLERS:
+            score += e.score
+            frames += e.duration
         name = "SIL" if e.name in _FILLERS else e.name
         t0 = e.start * FRAME - PAD + offset
         t1 = (e.start + e.duration) * FRAME - PAD + offset
         t0, t1 = max(t0, offset), min(t1, end)
         if t1 > t0:
             out.append(Phone(name, t0, t1))
-    return out
+    return out, (score / frames if frames else 0.0), frames
 
 
 class Recognizer:
@@ -263,11 +261,10 @@ class Recognizer:
                                (g.end_frame + 1) * FRAME - PAD + offset) for g in dec.seg() or () if g.word not in _FILLERS)
                 dec.set_alignment()
                 _run(dec, data)
-                phones = _phones_from_alignment(dec, offset, end)
+                phones, fit, frames = _phones_from_alignment(dec, offset, end)
             except RuntimeError:
                 continue
             if phones:
-                fit, frames = _fit(dec)
                 return Result(phones, "align", text, tuple(warnings), words=timed, fit=fit, fit_frames=frames)
         return None
 
