@@ -27,7 +27,7 @@ from .audio import Audio
 from .backends.base import CancelToken, ProgressFn
 from .clip import Clip
 from .config import FACE_PARAM_RANGES, POST_PROCESSING_RANGES, RunConfig
-from .errors import A2FError, BackendError, ConfigError, ConnectionFailed
+from .errors import BackendError, ConfigError, ConnectionFailed
 from .transcripts import AUDIO_SUFFIXES, Script, read_script, read_transcript_file, twin
 
 # --- defaults: one set for every entry point (README "Defaults") --------------------------------------------
@@ -111,8 +111,8 @@ def script_notes(script: Script, files: list[Path]) -> list[str]:
                      f"audio file here (e.g. {', '.join(unused[:3])})")
     if missing:
         n = len(missing)
-        notes.append(f"note: {n} of {len(files)} audio file{'s' if len(files) != 1 else ''} "
-                     f"{'are' if n != 1 else 'is'} not in {script.path.name} (e.g. {', '.join(missing[:3])}); "
+        which = f"{n} of {len(files)} audio files are" if len(files) > 1 else "the audio file is"
+        notes.append(f"note: {which} not in {script.path.name} (e.g. {', '.join(missing[:3])}); "
                      "a .txt twin is used, else the speech is recognised")
     return notes
 
@@ -273,37 +273,38 @@ class Runner:
         finally:
             turn.release()  # type: ignore[attr-defined]
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], jobs: int = DEFAULT_JOBS,
-            cancel: CancelToken | None = None) -> Iterator[tuple[Any, Any, BaseException | None]]:
-        """(item, fn(item), None) or (item, None, error) per item, in order, ``jobs`` items at a time in threads
-        (each yielded as soon as it and every item before it are done). A2FErrors and bugs alike are handed
-        back, so one bad file never stops the rest; KeyboardInterrupt cancels the rest."""
-        items = list(items)
-        if jobs <= 1 or len(items) <= 1:
-            for it in items:
-                try:
-                    yield it, fn(it), None
-                except (A2FError, Exception) as e:
-                    yield it, None, e
-            return
-        pool = ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="a2f-run")
-        futures: list[Future] = [pool.submit(fn, it) for it in items]
-        try:
-            for it, fut in zip(items, futures):
-                try:
-                    yield it, fut.result(), None
-                except Exception as e:
-                    yield it, None, e
-        except BaseException:
-            if cancel is not None:
-                cancel.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+
+def each(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int = DEFAULT_JOBS,
+         cancel: CancelToken | None = None) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """(item, fn(item), None) or (item, None, error) per item, in order, ``jobs`` items at a time in threads
+    (each yielded as soon as it and every item before it are done). A2FErrors and bugs alike are handed
+    back, so one bad file never stops the rest; KeyboardInterrupt cancels the rest."""
+    items = list(items)
+    if jobs <= 1 or len(items) <= 1:
+        for it in items:
+            try:
+                yield it, fn(it), None
+            except Exception as e:
+                yield it, None, e
+        return
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="a2f-run")
+    futures: list[Future] = [pool.submit(fn, it) for it in items]
+    try:
+        for it, fut in zip(items, futures):
+            try:
+                yield it, fut.result(), None
+            except Exception as e:
+                yield it, None, e
+    except BaseException:
+        if cancel is not None:
+            cancel.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 __all__ = [
     "BACKEND_RATE", "DEFAULT_BACKEND", "DEFAULT_EMOTION_STRENGTH", "DEFAULT_FPS", "DEFAULT_JOBS", "DEFAULT_MAX_SECONDS",
-    "DEFAULT_PRESET", "DEFAULT_START_FRAME", "Runner", "Take", "audio_files", "backend_options", "ignored_parameters",
+    "DEFAULT_PRESET", "DEFAULT_START_FRAME", "Runner", "Take", "audio_files", "each", "backend_options", "ignored_parameters",
     "inputs", "is_script", "load_script", "run_config", "script_notes", "transcript_for", "words",
 ]

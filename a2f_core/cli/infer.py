@@ -361,8 +361,8 @@ def run(args, console: Console | None = None) -> int:
     console.line(f"{_display(src)}: {len(files)} audio files, {jobs} at a time")
 
     results: list[Result] = []
-    for j, res, err in runner.map(lambda j: process(j, config, runner, args, console, cancel), batch_jobs, jobs,
-                                  cancel):
+    for j, res, err in pipeline.each(lambda j: process(j, config, runner, args, console, cancel), batch_jobs, jobs,
+                                     cancel):
         results.append(res if err is None else _failed(j, err, console))
 
     failed = [r for r in results if not r.ok]

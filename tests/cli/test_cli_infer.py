@@ -126,7 +126,7 @@ def test_a_dialogue_script_gives_each_file_its_words(tmp_path, capsys):
     assert "transcript from lines.csv" in blocks["001.wav"] and "heard" not in blocks["001.wav"]
     assert "heard (no transcript)" in blocks["002.wav"]
     assert "1 line of lines.csv has no audio file here (e.g. bob_009)" in cap.err
-    assert "1 of 2 audio files is not in lines.csv (e.g. bob_002.wav)" in cap.err
+    assert "1 of 2 audio files are not in lines.csv (e.g. bob_002.wav)" in cap.err
     assert not (tmp_path / "out" / "bob_001" / "heard.txt").exists()
     # the batch's heard words as one script: corrected in a spreadsheet, it is the next run's --script
     heard = read_script(tmp_path / "out" / "heard.csv")
