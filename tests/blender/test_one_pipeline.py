@@ -11,8 +11,8 @@ import pytest
 from blender_helpers import HELLO, read_keys
 from test_bake_script import run_bake
 
-from a2f_core.clip import Clip
 from a2f_core.cli.main import main
+from a2f_core.clip import Clip
 from a2f_core.formats import write_animation_csv
 from a2f_core.names import ARKIT_52
 from addon import demo_rig
