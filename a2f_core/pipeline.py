@@ -142,8 +142,9 @@ def run_config(
 
 
 def ignored_parameters(caps: Any, config: RunConfig, overrides: dict[str, float] | None) -> list[str]:
-    """The ``overrides`` (face or post-processing parameters a user set on top of the preset) that change
-    ``config`` but that a backend with capabilities ``caps`` does not apply."""
+    """The ``overrides`` (face or post-processing parameters a user set on top of the preset) that a backend
+    with capabilities ``caps`` does not apply; a value equal to the preset's or to NVIDIA's default (a slider
+    left alone) is not counted."""
     honoured = caps.parameters
     if honoured is None or not overrides:  # the backend applies them all / nothing was set
         return []
@@ -152,9 +153,11 @@ def ignored_parameters(caps: Any, config: RunConfig, overrides: dict[str, float]
     for name, value in overrides.items():
         if name in honoured:
             continue
-        if name in FACE_PARAM_RANGES and abs(float(value) - base.face(name)) > 1e-9:
-            out.append(name)
-        elif name in POST_PROCESSING_RANGES and value != base.post(name):
+        if name in FACE_PARAM_RANGES:
+            refs = (base.face(name), FACE_PARAM_RANGES[name][2])  # the preset's value, an untouched slider's
+            if all(abs(float(value) - r) > 1e-6 for r in refs):
+                out.append(name)
+        elif name in POST_PROCESSING_RANGES and value not in (base.post(name), POST_PROCESSING_RANGES[name][2]):
             out.append(name)
     return out
 
@@ -241,8 +244,6 @@ class Runner:
             notes.append(f"the {self.name} backend does not use transcripts; ignoring {transcript_source}")
             transcript, transcript_source = None, ""
         ignored = ignored_parameters(self.capabilities, config, overrides)
-        if ignored:
-            notes.append(f"not applied by the {self.name} backend: {', '.join(ignored)}")
         cancel.check()
         with self._waiting(cancel):
             t1 = time.perf_counter()  # time spent waiting for a turn is not the backend's
@@ -257,7 +258,9 @@ class Runner:
         heard = clip.meta.get("heard")
         return Take(source, audio, clip, transcript_source if transcript is not None else "",
                     heard if isinstance(heard, str) else None,
-                    [str(w) for w in clip.meta.get("warnings", [])], notes, timings)
+                    [str(w) for w in clip.meta.get("warnings", [])] + ([
+                        f"not applied: {', '.join(ignored)} (the {self.name} backend does not use "
+                        f"{'it' if len(ignored) == 1 else 'them'})"] if ignored else []), notes, timings)
 
     @contextlib.contextmanager
     def _waiting(self, cancel: CancelToken) -> Iterator[None]:

@@ -58,6 +58,14 @@ def _available_except(options_by_name: dict, skip: set[str]) -> dict:
     return out
 
 
+def parameters_applied(name: str) -> frozenset[str] | None:
+    """The face parameters backend ``name`` applies (None: all of them, or the backend cannot load)."""
+    try:
+        return backends.backend_class(name).capabilities.parameters
+    except Exception:
+        return None
+
+
 def backend_status(name: str) -> tuple[bool, str]:
     return _backend_status.get(name, (False, "press Refresh to check"))
 
