@@ -6,7 +6,7 @@ The panel's UI path (addon.operators.bake.BakeJob: resolve on the main thread, c
 written on the main thread) with the real bundled backend on a long line of real speech, with its transcript and
 without. The bpy module runs headless, so the interactive rule "decode only in worker processes" is switched on
 by hand (phones.DECODE_IN_WORKERS = True; an interactive Blender switches it on by itself); ``--in-process``
-measures the old behaviour (decoding in Blender's own process) for comparison.
+measures the old interactive behaviour (every decode in Blender's own process, no worker processes) for comparison.
 
 While the bake runs, the main thread sleeps 10 ms at a time, as a redraw loop would; a stall is the time a
 sleep overran (the bake held the GIL). Targets: no stall over 100 ms; Esc (cancel) ends the bake within 0.5 s;
@@ -87,7 +87,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=180.0, help="length of the speech line (default 180)")
     ap.add_argument("--cancel-after", type=float, default=3.0, help="cancel this long into the second run")
-    ap.add_argument("--in-process", action="store_true", help="decode in this process (the old behaviour)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="decode in this process, without worker processes (an interactive Blender before)")
     args = ap.parse_args()
     # imported here: worker processes import this script again (spawn) and must not load Blender
     import bpy
@@ -97,6 +98,8 @@ def main() -> int:
     from addon import demo_rig
 
     phones.DECODE_IN_WORKERS = not args.in_process
+    if args.in_process:  # as an interactive Blender did before: no worker processes at all
+        phones.can_use_processes = lambda: False
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 60
     demo_rig.build("Face", segments=32, rings=24)
