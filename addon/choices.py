@@ -20,7 +20,7 @@ def refresh_backends(options_by_name: dict | None = None, *, probe_network: bool
 
     A network backend is not contacted when Blender's online access is off and its URL is not loopback.
     """
-    from .operators.connection import online_blocked
+    from .preferences import online_blocked
 
     options_by_name = dict(options_by_name or {})
     _backend_status.clear()

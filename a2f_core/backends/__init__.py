@@ -23,7 +23,7 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def backend_class(name: str) -> type:
+def backend_class(name: str) -> Any:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}'; choose one of: {', '.join(_REGISTRY)}")
     mod_name, cls_name = _REGISTRY[name].split(":")
