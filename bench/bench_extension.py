@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             del os.environ["PIP_NO_CACHE_DIR"]
             print(f"| cold: empty wheel cache, pip cache off (downloads every wheel) | {PLATFORM} | {dt:.1f} |", flush=True)
             rep.metric("build_cold_s", round(dt, 1), "s", f"build, {PLATFORM}, cold (all wheels downloaded)")
+        else:
+            dt = build(tmp / "first", cache, [PLATFORM])
+            print(f"| first: the project's wheel cache (downloads only what it lacks) | {PLATFORM} | {dt:.1f} |", flush=True)
         warm = []
         for i in (1, 2):
             warm.append(build(tmp / f"warm{i}", cache, [PLATFORM], "--offline"))
