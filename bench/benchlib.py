@@ -203,8 +203,10 @@ def markdown(record: dict[str, Any]) -> str:
 
 def fmt_value(m: dict[str, Any]) -> str:
     v = m["value"]
-    if isinstance(v, float):
-        v = f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
+    if isinstance(v, bool):
+        v = "yes" if v else "no"
+    elif isinstance(v, (int, float)):
+        v = f"{v:.3g}" if abs(v) < 100 and isinstance(v, float) else f"{v:,.0f}"
     return f"{v} {m['unit']}".strip()
 
 
