@@ -52,7 +52,7 @@ RUNS = [
     Run("bench_keys", "bench_keys.py", quick=True),
     Run("bench_nim_perf-tiny", "bench_nim_perf.py", ["--backend", "tiny_backend:TinyBackend", "--workers", "0"],
         quick=True, env={"PYTHONPATH": str(ROOT / "tests" / "nim")}),
-    Run("bench_extension", "bench_extension.py"),
+    Run("bench_extension", "bench_extension.py", ["--all-platforms"]),
     Run("bench_extension-b42", "bench_extension.py", ["--no-cold"], python=".venv-b42/bin/python"),
     Run("bench_extension-b313", "bench_extension.py", ["--no-cold"], python=".venv-b313/bin/python"),
     Run("bench_local_rtf", "bench_local_rtf.py", ["--repeat", "3"]),
