@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["A2F_STANDIN_CUDA_DEVICES"] = "1"  # the stand-in then reports one CUDA device
         config = presets.load_character("claire")
         backend = sdk.SdkBackend(binding_path=STANDIN, model_path=model)
-        print(f"binding: {backend.availability().reason}")
+        print(f"binding: {backend.availability().reason.replace(str(ROOT) + os.sep, '').replace(str(model), 'model.json')}")
         print("STAND-IN binding, not NVIDIA's SDK. Character preset: claire (its multipliers, offsets, clamp).\n")
         print("| audio | frames (60 fps) | adapter: convert_result + postprocess ms | infer minus binding ms | "
               "(stand-in process_audio ms, not the SDK) |")
