@@ -1,8 +1,8 @@
 """Run every benchmark, one after another (they share the cores, so never in parallel), then rewrite the
 at-a-glance index in bench/RESULTS.md from the results files the scripts wrote.
 
-    .venv/bin/python bench/run_all.py              # everything (about an hour on 2 cores)
-    .venv/bin/python bench/run_all.py --quick      # only the cheap ones (a few minutes)
+    .venv/bin/python bench/run_all.py              # everything (not timed as a whole yet; an estimated 30-60 min on 2 cores)
+    .venv/bin/python bench/run_all.py --quick      # only the cheap ones (about 1.5 min at load 6)
     .venv/bin/python bench/run_all.py --only bench_formats bench_cli
     .venv/bin/python bench/run_all.py --list       # what would run
     .venv/bin/python bench/run_all.py --index-only # just rewrite RESULTS.md's index from bench/results/
