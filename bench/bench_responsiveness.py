@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "local")]
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="a2f-bench-user-"))
+
+from benchlib import Report, add_results_args  # noqa: E402
 
 TICK = 0.01
 
@@ -89,6 +90,7 @@ def main() -> int:
     ap.add_argument("--cancel-after", type=float, default=3.0, help="cancel this long into the second run")
     ap.add_argument("--in-process", action="store_true",
                     help="decode in this process, without worker processes (an interactive Blender before)")
+    add_results_args(ap)
     args = ap.parse_args()
     # imported here: worker processes import this script again (spawn) and must not load Blender
     import bpy
@@ -105,25 +107,29 @@ def main() -> int:
     demo_rig.build("Face", segments=32, rings=24)
     tmp = Path(tempfile.mkdtemp(prefix="a2f-resp-"))
     audio = long_line(tmp / "line.wav", args.seconds)
-    rows = []
-    # warm the worker pool first (its start-up is a one-off per Blender session)
-    run(audio, True, 0.5)
-    for transcript in (True, False):
-        rows.append(("transcript" if transcript else "no transcript", "bake", run(audio, transcript, None)))
-        rows.append(("transcript" if transcript else "no transcript", "cancel", run(audio, transcript,
-                                                                                    args.cancel_after)))
-    phones.shutdown_pool()
-    mode = "decode in this process (old)" if args.in_process else "decode in worker processes"
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load "
-          f"{os.getloadavg()[0]:.2f}, bpy {bpy.app.version_string}, {args.seconds:.0f} s line, {mode}")
-    print(f"{'words':<14} {'run':<7} {'compute s':>9} {'worst stall ms':>15} {'cancel ms':>10} {'key write s':>11} "
-          f"{'scene unchanged':>15}")
-    for words, kind, r in rows:
-        cancel = f"{r['cancel_latency'] * 1000:.0f}" if r.get("cancel_latency") is not None else "-"
-        kw = f"{r['key_write']:.2f}" if "key_write" in r else "-"
-        unchanged = str(r.get("unchanged", "-"))
-        print(f"{words:<14} {kind:<7} {r['compute']:>9.2f} {r['worst_stall'] * 1000:>15.0f} {cancel:>10} {kw:>11} "
-              f"{unchanged:>15}")
+    mode = "decode in this process (before)" if args.in_process else "decode in worker processes"
+    title = f"Main-thread stalls and Esc during a panel bake, {args.seconds:.0f} s line, {mode}"
+    with Report(__file__, title, args) as rep:
+        run(audio, True, 0.5)  # warm the worker pool first (its start-up is a one-off per Blender session)
+        rows = []
+        for transcript in (True, False):
+            words = "transcript" if transcript else "no transcript"
+            rows.append((words, "bake", run(audio, transcript, None)))
+            rows.append((words, "cancel", run(audio, transcript, args.cancel_after)))
+        phones.shutdown_pool()
+        print(f"bpy {bpy.app.version_string}; the main thread sleeps 10 ms at a time; a stall is a sleep's overrun\n")
+        print("| words | run | compute s | worst stall ms | Esc to done ms | key write s | scene unchanged |")
+        print("|---|---|---|---|---|---|---|")
+        for words, kind, r in rows:
+            cancel = f"{r['cancel_latency'] * 1000:.0f}" if r.get("cancel_latency") is not None else "-"
+            kw = f"{r['key_write']:.2f}" if "key_write" in r else "-"
+            print(f"| {words} | {kind} | {r['compute']:.2f} | {r['worst_stall'] * 1000:.0f} | {cancel} | {kw} | "
+                  f"{r.get('unchanged', '-')} |")
+        rep.metric("worst_stall_ms", round(max(r["worst_stall"] for _, _, r in rows) * 1000), "ms",
+                   "longest main-thread stall over every run")
+        rep.metric("cancel_ms", round(max(r["cancel_latency"] for _, k, r in rows if k == "cancel") * 1000), "ms",
+                   "slowest Esc-to-done")
+        rep.metric("unchanged_after_cancel", all(r["unchanged"] for _, k, r in rows if k == "cancel"))
     return 0
 
 
