@@ -130,4 +130,7 @@ def load(
 def save_wav(path: str | os.PathLike, audio: Audio, subtype: str = "PCM_16") -> None:
     import soundfile as sf
 
-    sf.write(str(path), audio.samples, audio.rate, subtype=subtype)
+    from .atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio.samples, audio.rate, subtype=subtype)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .audio import Audio
 from .clip import Clip
 from .errors import A2FError
@@ -42,7 +43,6 @@ def plot_curves(path: str | os.PathLike, clip: Clip, audio: Audio | None = None,
         raise A2FError("--plot needs matplotlib; install it with `pip install matplotlib`") from None
 
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(2, 1, figsize=(13, 6.5), sharex=True, constrained_layout=True)
     env = envelope(audio) if audio is not None else None
     for ax, group, label in ((axes[0], MOUTH, "mouth"), (axes[1], EYES_BROWS, "eyes and brows")):
@@ -60,6 +60,9 @@ def plot_curves(path: str | os.PathLike, clip: Clip, audio: Audio | None = None,
     axes[-1].set_xlim(0, max(end, 1e-3))
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
     return p

@@ -102,8 +102,10 @@ def read_script(path: str | Path) -> Script:
 def write_script(path: str | Path, lines: list[tuple[str, str]]) -> Path:
     """A dialogue script (CSV UTF-8: ``file,text``) that read_script reads back, e.g. the heard words of a batch
     for the user to correct in a spreadsheet and pass back with --script."""
+    from .atomic import atomic_path
+
     p = Path(path)
-    with p.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_path(p) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["file", "text"])
         w.writerows(lines)

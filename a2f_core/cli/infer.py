@@ -17,12 +17,14 @@ from typing import Any, TextIO
 
 from .. import audio as audio_mod
 from .. import backends, pipeline, presets
+from ..atomic import check_writable, ensure_dir, output_error, write_text
 from ..config import RunConfig
 from ..errors import A2FError, ConfigError
 from ..formats import write_outputs
 from ..pipeline import NVCF_API_KEY_ENV
 from ..transcripts import Script, write_script
 
+OUTDIR_HINT = "choose another output folder with -o"
 LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
 # CLI option -> backend constructor keyword
 CONNECTION_OPTIONS = (
@@ -155,6 +157,8 @@ def next_output_dir(base: Path | None = None) -> Path:
             return d
         except FileExistsError:
             i += 1
+        except OSError as e:
+            raise output_error(d, e, OUTDIR_HINT) from None
 
 
 def _display(p: Path) -> str:
@@ -246,7 +250,7 @@ def process(
             files = write_outputs(job.outdir, out_clip, a16, timeline=config.emotion_timeline)
             written += list(files)
             if res.heard:  # a starting point for the transcript: fix it and put it beside the audio
-                (job.outdir / HEARD_FILENAME).write_text(res.heard + "\n", encoding="utf-8")
+                write_text(job.outdir / HEARD_FILENAME, res.heard + "\n", hint=OUTDIR_HINT)
                 written.append(HEARD_FILENAME)
         if args.plot:
             from ..plot import plot_curves
@@ -331,9 +335,15 @@ def run(args, console: Console | None = None) -> int:
         if args.outdir:
             root = Path(args.outdir)
             created = not root.exists()
-            root.mkdir(parents=True, exist_ok=True)
+            ensure_dir(root, OUTDIR_HINT)
         else:
             root, created = next_output_dir(), True
+        try:  # an unwritable folder fails now, not after the inference
+            check_writable(root / "animation_frames.csv", OUTDIR_HINT)
+        except A2FError:
+            if created and root.is_dir() and not any(root.iterdir()):
+                root.rmdir()
+            raise
     cancel = backends.CancelToken()
 
     if not batch:

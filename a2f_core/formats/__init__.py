@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import ensure_dir
 from ..clip import Clip, EmotionTrack
 from ..config import EmotionKey
 from ..errors import FormatError
@@ -71,8 +72,7 @@ def write_outputs(
     """
     from ..audio import save_wav
 
-    d = Path(outdir)
-    d.mkdir(parents=True, exist_ok=True)
+    d = ensure_dir(outdir)
     out = {ANIMATION_FILENAME: write_animation_csv(d / ANIMATION_FILENAME, clip)}
     inp = clip.input_emotions
     if inp is None and timeline:

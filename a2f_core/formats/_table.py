@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..errors import FormatError
 
 INDEX_HEADERS = ("", "Unnamed: 0")
@@ -108,8 +109,7 @@ def fmt(x: float) -> str:
 
 def write_rows(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "w", newline="", encoding="utf-8") as f:
+    with atomic_path(p) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_text
 from ..clip import Clip, frame_times
 from ..errors import FormatError
 from ..names import to_nvidia
@@ -114,7 +115,4 @@ def write_omniverse_json(
     ]
     for k, v in (c.meta.get("omniverse_extra") or {}).items():
         parts.append(f"    {json.dumps(k)}: {json.dumps(v)}")
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text("{\n" + ",\n".join(parts) + "\n}\n", encoding="utf-8")
-    return p
+    return write_text(path, "{\n" + ",\n".join(parts) + "\n}\n")
