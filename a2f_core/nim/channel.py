@@ -77,13 +77,102 @@ def make_target(
             raise ConfigError(
                 "NVCF needs an API key: set the NVCF_API_KEY environment variable or the key in the add-on preferences"
             )
-    url = url or DEFAULT_URL
+    url = check_url(url or DEFAULT_URL)
     if mode not in SECURE_MODES:
         raise ConfigError(f"secure mode '{secure_mode}' is not one of: {', '.join(SECURE_MODES)}")
     t = Target(url, mode, root_cert_path or None, client_cert_path or None, client_key_path or None, function_id, api_key)
     if mode == "mtls" and not (t.client_cert_path and t.client_key_path):
         raise ConfigError("secure mode 'mtls' needs --client-cert-path and --client-key-path")
+    check_pem(t)
     return t
+
+
+PORT_MIN, PORT_MAX = 1, 65535
+URL_EXAMPLE = "write HOST:PORT, e.g. 127.0.0.1:52000 (several: h1:p1,h2:p2)"
+
+
+def _check_port(url: str, port: str) -> None:
+    if not port.isdigit():
+        raise ConfigError(f"{url}: '{port}' is not a port number; {URL_EXAMPLE}")
+    if not PORT_MIN <= int(port) <= PORT_MAX:
+        raise ConfigError(f"{url}: port {int(port)} is out of range; allowed {PORT_MIN}-{PORT_MAX}")
+
+
+def check_url(url: str) -> str:
+    """Check a server address once, where the user gave it: HOST:PORT (a bare host means gRPC's default port),
+    [IPv6]:PORT, comma-separated lists of them, or a gRPC target (ipv4:, ipv6:, dns:, unix:). Every port must be
+    a number from 1 to 65535 (gRPC would wrap 99999 to 34463 and read 'notaport' as 0). Returns ``url``."""
+    u = url.strip()
+    if not u or any(c.isspace() for c in u):
+        raise ConfigError(f"'{url}' is not a server address; {URL_EXAMPLE}")
+    if u.startswith("unix:"):
+        return url
+    body = u
+    for prefix in ("ipv4:", "ipv6:", "dns:"):
+        if u.startswith(prefix):
+            body = u[len(prefix):].rsplit("/", 1)[-1]  # dns:///host:port, dns://resolver/host:port
+            break
+    else:
+        if "://" in u:
+            scheme = u.split("://", 1)[0]
+            raise ConfigError(f"{url}: unknown scheme '{scheme}://'; {URL_EXAMPLE} (https://HOST:PORT for TLS)")
+    for item in body.split(","):
+        item = item.strip()
+        if item.startswith("["):
+            host, closed, rest = item[1:].partition("]")
+            if not closed or (rest and not rest.startswith(":")):
+                raise ConfigError(f"{url}: '{item}' is not [IPv6]:PORT; {URL_EXAMPLE}")
+            port = rest[1:] if rest else None
+        elif item.count(":") > 1:  # a bare IPv6 address
+            host, port = item, None
+        else:
+            host, colon, port_s = item.partition(":")
+            port = port_s if colon else None
+        if not host:
+            raise ConfigError(f"{url}: '{item}' names no host; {URL_EXAMPLE}")
+        if port is not None:
+            _check_port(url, port)
+    return url
+
+
+def _pem_problem(e: Exception) -> str:
+    """OpenSSL's short reason (KEY_VALUES_MISMATCH -> ' (key values mismatch)'), or nothing."""
+    reason = getattr(e, "reason", None)
+    return f" ({str(reason).replace('_', ' ').lower()})" if reason else ""
+
+
+def check_pem(t: Target) -> None:
+    """The certificate files of a TLS/mTLS target must be PEM that OpenSSL can load (a garbage or DER CA file
+    would otherwise surface only as a server that never answers). Read once here, with the ssl module."""
+    import ssl
+
+    if t.secure_mode == "disabled":
+        return
+    if t.root_cert_path:
+        data = _read(t.root_cert_path, "root certificate") or b""
+        try:
+            if not data.strip():
+                raise ValueError("empty")
+            ssl.create_default_context(cadata=data.decode("ascii"))
+        except (ssl.SSLError, UnicodeDecodeError, ValueError) as e:
+            raise ConfigError(
+                f"root certificate '{t.root_cert_path}' is not a PEM certificate{_pem_problem(e)}; give the CA "
+                "certificate as PEM text ('-----BEGIN CERTIFICATE-----'), e.g. convert a DER file with "
+                "`openssl x509 -inform der -in ca.der -out ca.crt`"
+            ) from None
+    if t.secure_mode == "mtls" and t.client_cert_path and t.client_key_path:
+        for path, what in ((t.client_cert_path, "client certificate"), (t.client_key_path, "client key")):
+            _read(path, what)  # missing or unreadable: named as such
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            ctx.load_cert_chain(str(Path(t.client_cert_path).expanduser()), str(Path(t.client_key_path).expanduser()),
+                                password=lambda: b"")
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise ConfigError(
+                f"client certificate '{t.client_cert_path}' and key '{t.client_key_path}' cannot be used"
+                f"{_pem_problem(e)}; give the client certificate and its unencrypted private key as PEM files "
+                "that belong together"
+            ) from None
 
 
 def _read(path: str | None, what: str) -> bytes | None:
@@ -117,6 +206,7 @@ def _split_hostport(item: str) -> tuple[str, str]:
     host, _, port = item.rpartition(":")
     if not host or not port.isdigit():
         raise ConfigError(f"'{item}' is not HOST:PORT; write each server as host:port, e.g. 10.0.0.5:52000")
+    _check_port(item, port)
     return host, port
 
 
