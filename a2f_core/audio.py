@@ -13,6 +13,8 @@ from .errors import AudioError
 DEFAULT_MAX_SECONDS = 600.0  # 10 minutes
 MIN_SECONDS = 0.1
 SILENCE_PEAK = 1e-4  # peak below this (about -80 dBFS) counts as digital silence
+MAX_FLOAT_PEAK = 2.0  # float samples above this (+6 dBFS) are a broken export, not speech to clip
+CANCEL_RATIO = 0.01  # a mono mix 40 dB below its loudest channel: the channels cancel (one is inverted)
 
 
 @dataclass
@@ -85,6 +87,31 @@ def check(audio: Audio, *, max_seconds: float | None = DEFAULT_MAX_SECONDS, name
     return audio
 
 
+def check_channels(data: np.ndarray, label: str) -> None:
+    """Checks on the file's own samples (frames x channels) before they are mixed to mono: float samples far
+    above full scale, and channels that cancel when mixed (one channel the other with its polarity inverted,
+    which would otherwise be reported as digital silence)."""
+    if data.size == 0:
+        return
+    peaks = np.max(np.abs(data), axis=0)
+    top = float(np.max(peaks))
+    if not np.isfinite(top):
+        return  # check() names NaN/inf
+    if top > MAX_FLOAT_PEAK:
+        raise AudioError(
+            f"{label}: the samples reach {top:.3g}, {20 * np.log10(top):.0f} dB above full scale (1.0); "
+            "normalise the file to a peak of 1.0 or less and export it again"
+        )
+    if data.shape[1] > 1 and top >= SILENCE_PEAK:
+        mix = float(np.max(np.abs(data.mean(axis=1, dtype=np.float32))))
+        if mix < CANCEL_RATIO * top:
+            raise AudioError(
+                f"{label}: its {data.shape[1]} channels cancel out when mixed to mono (one is the other with "
+                "inverted polarity); fix the polarity or keep one channel, e.g. "
+                "`ffmpeg -i in.wav -af 'pan=mono|c0=c0' out.wav`"
+            )
+
+
 def load(
     path: str | os.PathLike,
     *,
@@ -118,6 +145,7 @@ def load(
             f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3, "
             "or convert it with e.g. `ffmpeg -i in.m4a out.wav`"
         ) from None
+    check_channels(data, str(p))
     channels = data.shape[1]
     mono = data.mean(axis=1, dtype=np.float32) if channels > 1 else data[:, 0]
     audio = Audio(np.ascontiguousarray(mono, dtype=np.float32), int(sr), str(p), int(sr), int(channels))

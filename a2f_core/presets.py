@@ -304,6 +304,9 @@ def load_character(name_or_path: str | os.PathLike = "claire") -> RunConfig:
         p = _find(preset_path("characters"), s)
         data, lines = read_yaml(p)
         return validate(data, str(p), lines=lines, character=s)
+    if s and Path(s).is_dir():
+        raise ConfigError(f"{s}: is a folder, not a preset file; give a run-time .yml/.yaml file in it, or one of: "
+                          f"{', '.join(list_characters())}")
     if s.lower().endswith(YAML_SUFFIXES) or os.sep in s or "/" in s:
         p = Path(s)
         if not p.is_file():

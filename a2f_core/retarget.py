@@ -119,9 +119,12 @@ def _float(v: Any, where: str) -> float:
 
 def load_rig_preset(name_or_path: str | Path) -> RigPreset:
     """A shipped preset by name (``arkit``, ``vrm_perfect_sync``, ``ready_player_me``) or a YAML file."""
-    import yaml
+    from .presets import read_yaml
 
     p = Path(name_or_path)
+    if str(name_or_path) and p.is_dir():
+        raise ConfigError(f"{p}: is a folder, not a rig mapping file; give a .yaml file or one of: "
+                          f"{', '.join(list_rig_presets())}")
     if p.suffix.lower() not in (".yaml", ".yml"):
         p = rigs_dir() / f"{name_or_path}.yaml"
         if not p.is_file():
@@ -131,10 +134,7 @@ def load_rig_preset(name_or_path: str | Path) -> RigPreset:
             )
     if not p.is_file():
         raise ConfigError(f"{p}: no such rig mapping file")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({e})") from None
+    data = read_yaml(p)[0] or {}  # one-line errors naming the file and line (syntax, duplicate keys, not UTF-8)
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping at the top level")
     known = {"name", "description", "auto", "map", "channels", "ignore_keys"}
@@ -143,6 +143,10 @@ def load_rig_preset(name_or_path: str | Path) -> RigPreset:
         raise ConfigError(f"{p}: unknown key(s) {', '.join(sorted(extra))}; allowed: {', '.join(sorted(known))}")
     preset = RigPreset(name=str(data.get("name", p.stem)), description=str(data.get("description", "")), source=str(p))
     preset.auto = bool(data.get("auto", True))
+    for section, example in (("map", "map: {mouthSmile_L: mouthSmileLeft}"),
+                             ("channels", "channels: {jawOpen: {multiplier: 1.2}}")):
+        if not isinstance(data.get(section) or {}, dict):
+            raise ConfigError(f"{p}: '{section}' must be a mapping of names, e.g. {example}")
     for key, src in (data.get("map") or {}).items():
         where = f"{p}: map.{key}"
         if isinstance(src, str):

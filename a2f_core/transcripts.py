@@ -24,7 +24,18 @@ def _read_utf8(p: Path, what: str, save_as: str = "UTF-8") -> str:
 
 def read_transcript_file(p: Path) -> str:
     """The file's text (UTF-8, with or without a byte-order mark); a clear error otherwise."""
+    check_input_file(p, "transcript file", "give the .txt file, or pass the words as text")
     return _read_utf8(p, "transcript")
+
+
+def check_input_file(p: Path, what: str, hint: str) -> Path:
+    """``p`` must be an existing file: a missing path or a folder is one line naming it, ``what`` it should be
+    and ``hint`` (what to do)."""
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a folder, not a {what}; {hint}")
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such {what}; check the path, or {hint}")
+    return p
 
 
 def twin(audio_path: Path) -> Path | None:
@@ -63,9 +74,7 @@ def read_script(path: str | Path) -> Script:
     """A CSV or TSV of dialogue lines: a file-name column and a text column, found by their header names
     (file/filename/audio/name/id… and text/transcript/line/dialogue…); without a header, exactly two columns
     (file, text). Errors name the file, the row and what to do."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such script file; give a CSV/TSV with a file column and a text column")
+    p = check_input_file(Path(path), "script file", "give a CSV/TSV with a file column and a text column")
     raw = _read_utf8(p, "script", "UTF-8 (CSV UTF-8)")
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(raw[:8192], delimiters=",\t;|")
