@@ -55,7 +55,10 @@ def parse(args: list[str]) -> argparse.Namespace:
     p.add_argument("--existing-action", default="KEEP", choices=["KEEP", "NLA"])
     p.add_argument("--nla", action="store_true", help="also put each take on an NLA track")
     p.add_argument("--no-sound", action="store_true", help="do not add a sound strip")
-    p.add_argument("--jobs", type=int, default=pipeline.DEFAULT_JOBS, help="inferences run at once for a folder")
+    p.add_argument("--jobs", type=int, default=pipeline.DEFAULT_JOBS,
+                   help="inferences run at once for a folder (1 or more)")
+    p.add_argument("--max-seconds", type=float, default=pipeline.DEFAULT_MAX_SECONDS,
+                   help=f"longest audio accepted (default {pipeline.DEFAULT_MAX_SECONDS:g})")
     p.add_argument("--export", default="", help="out.glb | out.gltf | out.fbx (for a folder: <stem>_<take>.<ext>)")
     p.add_argument("--save", default="", help="save the baked scene as this .blend")
     p.add_argument("--heard-dir", default="", help="write the words recognised for each audio file without a "
@@ -92,6 +95,59 @@ def backend_options(a: argparse.Namespace) -> dict:
     return opts
 
 
+def check_args(a: argparse.Namespace) -> None:
+    """Ranges and names checked before the scene is touched: one line naming the option and what to do."""
+    from a2f_core import backends
+    from a2f_core.atomic import OutputError, check_writable
+    from a2f_core.errors import ConfigError
+    from addon.bake.core import MAX_FRAME
+    from addon.export import EXTS
+
+    if a.jobs < 1:
+        raise ConfigError(f"--jobs {a.jobs} must be 1 or more")
+    if not a.max_seconds > 0:
+        raise ConfigError(f"--max-seconds {a.max_seconds:g} must be more than 0")
+    if not -MAX_FRAME <= a.start_frame <= MAX_FRAME:
+        raise ConfigError(f"--start-frame {a.start_frame} is out of range; Blender's frames run from {-MAX_FRAME} "
+                          f"to {MAX_FRAME}")
+    backends.backend_class(a.backend)  # an unknown name: the list of backends
+    if a.export:
+        if Path(a.export).is_dir():
+            raise ConfigError(f"--export {a.export}: is a folder; give a file name (.glb, .gltf or .fbx)")
+        if Path(a.export).suffix.lower() not in EXTS:
+            raise ConfigError(f"--export {a.export}: cannot export to '{Path(a.export).suffix or 'no extension'}'; "
+                              "use .glb, .gltf or .fbx")
+        check_writable(a.export, "choose another --export path")
+    if a.save:
+        if Path(a.save).is_dir():
+            raise ConfigError(f"--save {a.save}: is a folder; give a .blend file name")
+        if Path(a.save).suffix.lower() != ".blend":
+            raise ConfigError(f"--save {a.save}: give a .blend file name")
+        check_writable(a.save, "choose another --save path")
+    if a.heard_dir:
+        try:
+            check_writable(Path(a.heard_dir) / "heard.csv", "choose another --heard-dir")
+        except OutputError as e:
+            raise ConfigError(f"--heard-dir {e}") from None
+
+
+def save_blend(path: str) -> None:
+    """Save the scene as ``path`` through a temporary .blend in the same folder, renamed when complete."""
+    import bpy
+
+    from a2f_core.atomic import atomic_path
+
+    target = Path(path).resolve()
+    try:
+        with atomic_path(target, "choose another --save path") as tmp:
+            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True)
+    except RuntimeError as e:
+        from a2f_core.errors import ConfigError
+
+        raise ConfigError(f"{target}: cannot save the scene ({str(e).strip().splitlines()[-1]}); "
+                          "choose another --save path") from None
+
+
 def export_path(export: str, take: str, many: bool) -> str:
     if not export or not many:
         return export
@@ -105,6 +161,7 @@ def run(args: list[str]) -> int:
 
     a = parse(args)
     try:
+        check_args(a)
         inputs, _ = pipeline.inputs(a.audio) if a.audio else ([Path(a.clip)], False)
         if a.script and a.transcript:
             raise A2FError("--transcript and --script both give the words; pass one of them")
@@ -134,7 +191,7 @@ def run(args: list[str]) -> int:
             emotion_strength=pipeline.DEFAULT_EMOTION_STRENGTH if a.emotion_strength is None else a.emotion_strength,
             mapping=a.mapping, start_frame=a.start_frame,
             fps_mode=a.fps_mode, existing_action=a.existing_action, push_to_nla=a.nla, add_sound_strip=not a.no_sound,
-            export=export_path(a.export, f.stem, many),
+            export=export_path(a.export, f.stem, many), max_seconds=a.max_seconds,
         ))
     rows: list[tuple[str, str, dict, str]] = []  # file, status, timings, message
     worst = 0
@@ -144,9 +201,9 @@ def run(args: list[str]) -> int:
         if isinstance(e, A2FError):
             code, msg = e.exit_code, str(e)
         else:
-            code, msg = 1, f"internal error: {e!r}"
+            code, msg = 1, f"internal error (a bug; please report it with the traceback above): {e!r}"
             traceback.print_exception(e)
-        worst = max(worst, code)
+        worst = 1 if 1 in (worst, code) else max(worst, code)  # a bug is never hidden behind a user error
         print(f"[FAILED] {f.name}: {msg}", file=sys.stderr)
         rows.append((f.name, "FAILED", {}, msg))
 
@@ -181,17 +238,20 @@ def run(args: list[str]) -> int:
             heard.append((f.name, rep.heard))
             print(f'        heard (no transcript): "{rep.heard}"' if rep.heard else "        heard no words")
             if a.heard_dir and rep.heard:
+                from a2f_core.atomic import write_text
+
                 try:
-                    Path(a.heard_dir).mkdir(parents=True, exist_ok=True)
-                    (Path(a.heard_dir) / f"{f.stem}.txt").write_text(rep.heard + "\n", encoding="utf-8")
-                except OSError as e:
-                    print(f"        warning: could not write the heard words to {a.heard_dir}: {e.strerror}")
+                    write_text(Path(a.heard_dir) / f"{f.stem}.txt", rep.heard + "\n", hint="choose another --heard-dir")
+                except A2FError as e:
+                    print(f"        warning: the heard words were not saved: {e}")
         rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
     if a.save and any(r[1] == "ok" for r in rows):
-        import bpy
-
-        bpy.ops.wm.save_as_mainfile(filepath=str(Path(a.save).resolve()))
-        print(f"saved {a.save}")
+        try:
+            save_blend(a.save)
+            print(f"saved {a.save}")
+        except A2FError as e:
+            print(f"bake.py: {e}", file=sys.stderr)
+            worst = e.exit_code if worst in (0, 2) else worst
     print_summary(rows)
     if heard:
         where = ""
@@ -219,6 +279,25 @@ def print_summary(rows) -> None:
     print(f"{ok} of {len(rows)} baked")
 
 
+def open_scene(arg: str) -> str | None:
+    """Open the scene argument of `python bake.py scene.blend -- ...`; the problem in one line, or None."""
+    import bpy
+
+    p = Path(arg)
+    if arg.startswith("-") or p.resolve() == Path(__file__).resolve():
+        return None  # blender-style flags (-b, --factory-startup) and this script itself
+    if p.suffix.lower() != ".blend":
+        return f"{arg}: not a .blend file; give the scene to bake onto as scene.blend (before the --)"
+    if not p.is_file():
+        return f"{arg}: {'is a folder' if p.is_dir() else 'no such scene file'}; give the .blend to bake onto"
+    try:
+        bpy.ops.wm.open_mainfile(filepath=str(p.resolve()))
+    except RuntimeError as e:
+        why = str(e).strip().splitlines()[-1] if str(e).strip() else "unreadable"
+        return f"{arg}: Blender cannot open this file ({why}); give a .blend saved by Blender 4.2 or later"
+    return None
+
+
 def main() -> int:
     import bpy
 
@@ -228,8 +307,10 @@ def main() -> int:
         for arg in sys.argv[1:]:
             if arg == "--":
                 break
-            if arg.endswith(".blend"):
-                bpy.ops.wm.open_mainfile(filepath=str(Path(arg).resolve()))
+            problem = open_scene(arg)
+            if problem:
+                print(f"bake.py: {problem}", file=sys.stderr)
+                return 2
     from a2f_core import backends
 
     t0 = time.perf_counter()

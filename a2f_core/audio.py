@@ -87,6 +87,24 @@ def check(audio: Audio, *, max_seconds: float | None = DEFAULT_MAX_SECONDS, name
     return audio
 
 
+def probe(path: str | os.PathLike) -> Path:
+    """Check that ``path`` is an audio file libsndfile can read (without decoding it); AudioError otherwise."""
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{p}: no such audio file; check the path")
+    if p.is_dir():
+        raise AudioError(f"{p}: is a folder, not an audio file")
+    try:
+        info = sf.info(str(p))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise AudioError(f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3") from None
+    if not info.frames:
+        raise AudioError(f"{p}: the file holds no audio samples; export the take again or pick another file")
+    return p
+
+
 def check_channels(data: np.ndarray, label: str) -> None:
     """Checks on the file's own samples (frames x channels) before they are mixed to mono: float samples far
     above full scale, and channels that cancel when mixed (one channel the other with its polarity inverted,

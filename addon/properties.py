@@ -88,7 +88,7 @@ class A2FSettings(bpy.types.PropertyGroup):
     mapping_yaml: StringProperty(name="Mapping YAML", subtype="FILE_PATH", options=PATH_OPTIONS)
     unmatched: CollectionProperty(type=A2FChannelName)
     mapping_summary: StringProperty()
-    start_frame: IntProperty(name="Start frame", default=1,
+    start_frame: IntProperty(name="Start frame", default=1, min=-1048574, max=1048574,  # Blender's MAXFRAME
                              description="Scene frame where the audio starts (the first key of the take)")
     fps_mode: EnumProperty(
         name="Frame rate",

@@ -38,6 +38,19 @@ from . import shapekey_action, sound_strip
 TARGET_FPS = 60.0
 FPS_MODES = ("SUBFRAME", "RESAMPLE", "SCENE")
 EXISTING_MODES = ("KEEP", "NLA")
+MAX_FRAME = 1048574  # Blender's MAXFRAME: scene.frame_current runs -MAXFRAME..MAXFRAME, frame_start/end 0..MAXFRAME
+
+
+def check_frames(first: float, last: float | None = None) -> None:
+    """A take must start and end inside Blender's frame range (keys far outside it lose their frame to float32
+    rounding: 2e9 put 252 keys onto 3 frames)."""
+    if not -MAX_FRAME <= first <= MAX_FRAME:
+        raise ConfigError(f"start frame {first:.0f} is out of range; Blender's frames run from {-MAX_FRAME} to "
+                          f"{MAX_FRAME}")
+    if last is not None and last > MAX_FRAME:
+        end = math.ceil(last)
+        raise ConfigError(f"start frame {first:.0f}: the take would end at frame {end}, after Blender's last frame "
+                          f"{MAX_FRAME}; start it at frame {MAX_FRAME - (end - int(first))} or earlier")
 
 
 @dataclass
@@ -164,6 +177,7 @@ def resolve(spec: BakeSpec) -> Job:
         raise ConfigError(f"existing-action mode '{spec.existing_action}' is not one of {', '.join(EXISTING_MODES)}")
     _scene(spec)
     obs = target_objects(spec)
+    check_frames(spec.start_frame)
     job = Job(spec=spec, start_frame=int(spec.start_frame))
     if spec.clip:
         p = Path(bpy.path.abspath(spec.clip))
@@ -176,6 +190,7 @@ def resolve(spec: BakeSpec) -> Job:
             raise AudioError(f"no sound strip named '{spec.sound_strip}' in the scene's sequencer")
         job.audio_path = bpy.path.abspath(strip.sound.filepath)
         job.start_frame = int(sound_strip.content_start(strip))
+        check_frames(job.start_frame)
         job.source = job.audio_path
     elif spec.audio:
         job.audio_path = bpy.path.abspath(spec.audio)
@@ -310,6 +325,7 @@ def write(job: Job) -> BakeReport:
             scene.render.fps, scene.render.fps_base = 60, 1.0
             rep.notes.append(f"scene frame rate set to 60 fps (was {old[0] / old[1]:g})")
         keyed, frames = sample_frames(clip, spec.fps_mode, scene_fps(scene), job.start_frame)
+        check_frames(job.start_frame, float(frames[-1]))
         done_keys: set = set()
         all_unmatched: set[str] | None = None
         for ob in obs:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import bpy
 import numpy as np
 
+from a2f_core.atomic import atomic_files, output_error
 from a2f_core.errors import ConfigError
 
 from ..bake.shapekey_action import fcurves_of
 
 EXTS = (".glb", ".gltf", ".fbx")
+EXPORT_HINT = "choose another export path"
 
 
 @contextlib.contextmanager
@@ -74,17 +77,66 @@ def export_file(path: str, objects, *, scene=None, start_frame: float = 0.0) -> 
     ext = p.suffix.lower()
     if ext not in EXTS:
         raise ConfigError(f"{p}: cannot export to '{ext or 'no extension'}'; use .glb, .gltf or .fbx")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot create the folder for the export ({e.strerror or e})") from None
     scene = scene or bpy.context.scene
-    if ext == ".fbx":
-        from .fbx import export_fbx
+    # Written into a temporary folder beside the target and moved into place only when complete (with a .gltf's
+    # .bin): a failed export leaves no partial file and keeps an older file of that name.
+    printed = b""
+    try:
+        with atomic_files(p, EXPORT_HINT) as tmp, stderr_held() as held:
+            try:
+                if ext == ".fbx":
+                    from .fbx import export_fbx
 
-        export_fbx(str(p), objects, scene=scene, start_frame=start_frame)
-    else:
-        from .gltf import export_gltf
+                    export_fbx(str(tmp), objects, scene=scene, start_frame=start_frame)
+                else:
+                    from .gltf import export_gltf
 
-        export_gltf(str(p), objects, start_frame=start_frame)
+                    export_gltf(str(tmp), objects, start_frame=start_frame)
+            finally:
+                printed = held()
+    except RuntimeError as e:  # Blender wraps the exporter's own OSError (e.g. a full disk) in a RuntimeError
+        m = re.search(r"\[Errno (\d+)\] ([^:'\n]+)", str(e))
+        if m is None:
+            _echo(printed)
+            raise
+        # a disk or permission problem: one line, not the exporter's traceback that Blender printed
+        raise output_error(p, OSError(int(m.group(1)), m.group(2).strip()), EXPORT_HINT) from None
+    _echo(printed)
     return str(p)
+
+
+@contextlib.contextmanager
+def stderr_held():
+    """Hold what is written to file descriptor 2 (Blender prints an operator's traceback there itself, before it
+    raises RuntimeError); yields a function returning the held bytes. Main thread only."""
+    import os
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    buf = tempfile.TemporaryFile()
+    os.dup2(buf.fileno(), 2)
+    done: list[bytes] = []
+
+    def held() -> bytes:
+        if not done:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            buf.seek(0)
+            done.append(buf.read())
+        return done[0]
+
+    try:
+        yield held
+    finally:
+        held()
+        os.close(saved)
+        buf.close()
+
+
+def _echo(data: bytes) -> None:
+    import os
+
+    if data:
+        os.write(2, data)

@@ -30,8 +30,10 @@ class A2F_OT_import_clip(bpy.types.Operator, ImportHelper):  # type: ignore[misc
             spec = spec_from_scene(context, clip=self.filepath, audio=self.audio, sound_strip="", transcript="")
             job = core.resolve(spec)
             core.compute(job)
-            if self.audio:
-                job.audio_path = bpy.path.abspath(self.audio)
+            if self.audio:  # the optional voice line must be audio, or the strip is a silent 1-frame stub
+                from a2f_core.audio import probe
+
+                job.audio_path = str(probe(bpy.path.abspath(self.audio)))
             rep = core.write(job)
         except A2FError as e:
             self.report({"ERROR"}, str(e))
