@@ -133,7 +133,8 @@ def load_rig_preset(name_or_path: str | Path) -> RigPreset:
                 "or give a .yaml file"
             )
     if not p.is_file():
-        raise ConfigError(f"{p}: no such rig mapping file")
+        raise ConfigError(f"{p}: no such rig mapping file; check the path, or use one of: "
+                          f"{', '.join(list_rig_presets())}")
     data = read_yaml(p)[0] or {}  # one-line errors naming the file and line (syntax, duplicate keys, not UTF-8)
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping at the top level")
