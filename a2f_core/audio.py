@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,10 @@ def load(
 def save_wav(path: str | os.PathLike, audio: Audio, subtype: str = "PCM_16") -> None:
     import soundfile as sf
 
-    from .atomic import atomic_path
+    from .atomic import write_bytes
 
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio.samples, audio.rate, subtype=subtype)
+    # Encoded in memory, then written by Python: libsndfile reports a failed write (a full disk) only as
+    # "System error." without its cause, a plain file write names it (and the rename keeps it atomic).
+    buf = io.BytesIO()
+    sf.write(buf, audio.samples, audio.rate, subtype=subtype, format=(Path(path).suffix[1:] or "wav").upper())
+    write_bytes(path, buf.getvalue())

@@ -206,3 +206,16 @@ def test_probe_names_what_is_wrong(tmp_path):
     (tmp_path / "x.wav").write_bytes(b"")
     with pytest.raises(AudioError, match="x.wav: cannot read this audio file"):
         probe(tmp_path / "x.wav")
+
+
+@pytest.mark.parametrize("url, words", [("127.0.0.1:99999", "port 99999 is out of range; allowed 1-65535"),
+                                        ("127.0.0.1:notaport", "'notaport' is not a port number")])
+def test_check_connection_names_a_bad_port(addon, url, words):
+    with pytest.raises(RuntimeError, match=words):
+        bpy.ops.a2f.check_connection(url=url)
+
+
+def test_bake_py_nim_url_with_a_bad_port(scene_file):
+    r = run_bake(scene_file, "--audio", HELLO, "--object", "Face", "--backend", "nim", "--url", "127.0.0.1:99999")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert error_lines(r) == ["bake.py: 127.0.0.1:99999: port 99999 is out of range; allowed 1-65535"], r.stderr

@@ -132,17 +132,22 @@ def _limit_file_size(nbytes: int):
     return pre
 
 
-@pytest.mark.parametrize("extra", [[], ["--plot"]])
-def test_infer_on_a_disk_that_fills_up_leaves_no_partial_file(tmp_path, extra):
-    """The kernel refuses the write half way (file-size limit): one line, exit 2, no truncated CSV."""
+@pytest.mark.parametrize("extra, limit, victim", [
+    ([], 30_000, "animation_frames.csv"),
+    (["--fps", "1"], 60_000, "out.wav"),  # small CSVs, then the 134 kB wav hits the limit (libsndfile's write)
+    (["--plot", "--skip-print-to-files"], 20_000, "curves.png"),  # matplotlib's write
+])
+def test_infer_on_a_disk_that_fills_up_leaves_no_partial_file(tmp_path, extra, limit, victim):
+    """The kernel refuses the write half way (file-size limit): one line, exit 2, no truncated file, and an
+    older complete file of that name is kept."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / "animation_frames.csv").write_text("previous run\n")
+    (out / victim).write_text("previous run\n")
     r = subprocess.run([sys.executable, "-m", "a2f_core.cli.main", "infer", str(HELLO), "-o", str(out), *extra],
-                       capture_output=True, text=True, preexec_fn=_limit_file_size(30_000), timeout=300)
+                       capture_output=True, text=True, preexec_fn=_limit_file_size(limit), timeout=300)
     assert r.returncode == 2, r.stderr
     err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and "animation_frames.csv" in err[0] and "File too large" in err[0], r.stderr
+    assert len(err) == 1 and victim in err[0] and "File too large" in err[0], r.stderr
     assert "Traceback" not in r.stderr
-    assert (out / "animation_frames.csv").read_text() == "previous run\n"
+    assert (out / victim).read_text() == "previous run\n"
     assert leftovers(out) == []
