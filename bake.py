@@ -138,14 +138,49 @@ def save_blend(path: str) -> None:
     from a2f_core.atomic import atomic_path
 
     target = Path(path).resolve()
+    backup = None
     try:
         with atomic_path(target, "choose another --save path") as tmp:
+            tmp.unlink()  # an existing file would make Blender keep it as tmp.blend1
+            backup = tmp.with_name(tmp.name + "1")
             bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True)
+            if not blend_complete(tmp):  # Blender can report success after a short write (a full disk)
+                from a2f_core.errors import ConfigError
+
+                raise ConfigError(f"{target}: the scene was not written completely (is the disk full?); free some "
+                                  "space or choose another --save path")
     except RuntimeError as e:
         from a2f_core.errors import ConfigError
 
         raise ConfigError(f"{target}: cannot save the scene ({str(e).strip().splitlines()[-1]}); "
                           "choose another --save path") from None
+    finally:
+        if backup is not None and backup.exists():
+            backup.unlink()
+
+
+def blend_complete(path: Path) -> bool:
+    """Whether a saved .blend is whole: its last block is ENDB (zstd-compressed files are decompressed to see)."""
+    with open(path, "rb") as f:
+        head = f.read(7)
+        if head == b"BLENDER":
+            f.seek(max(0, path.stat().st_size - 64))
+            return b"ENDB" in f.read()
+        if head[:4] != b"\x28\xb5\x2f\xfd":  # not zstd either: let Blender's own answer stand
+            return True
+        try:
+            import zstandard
+        except ImportError:
+            return True
+        f.seek(0)
+        tail = b""
+        try:
+            with zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True) as r:
+                while chunk := r.read(1 << 20):
+                    tail = (tail + chunk)[-64:]
+        except zstandard.ZstdError:
+            return False
+        return b"ENDB" in tail
 
 
 def export_path(export: str, take: str, many: bool) -> str:

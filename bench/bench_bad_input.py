@@ -52,6 +52,7 @@ class Case:
     check: Callable[[Path], str | None] | None = None  # accept: None if right, else what is wrong
     limit: int = 0  # RLIMIT_FSIZE bytes (a disk that fills up)
     failed_lines: int = 1  # error lines expected (a folder run names each failed file)
+    make_dirs: tuple[str, ...] = ()  # folders created in the output folder first
 
 
 @dataclass
@@ -270,6 +271,8 @@ def run_cli(c: Case, cmd: list[str], work: Path) -> Outcome:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
+    for sub in c.make_dirs:
+        (out_dir / sub).mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRPC_VERBOSITY="NONE")
     args = [a.replace("{d}", str(work / "fx")).replace("{out}", str(out_dir)) for a in cmd]
     try:
@@ -434,7 +437,7 @@ def infer_cases(port: int) -> list[Case]:
         N("real server, http:// prefix", ["--url", f"http://127.0.0.1:{port}"], expect="accept"),
     ]
     return [Case(c.group, c.name, [sys.executable, "-m", "a2f_core.cli.main", *c.args], c.expect, c.code, c.words,
-                 c.check, c.limit, c.failed_lines) for c in cases]
+                 c.check, c.limit, c.failed_lines, c.make_dirs) for c in cases]
 
 
 # --- bake.py cases ----------------------------------------------------------------------------------------------
@@ -533,12 +536,13 @@ def bake_cases(port: int) -> list[Case]:
         F("--save unwritable", ["--save", "/sys/x.blend"], words=("/sys", "cannot write here")),
         F("--save .txt", ["--save", "{out}/x.txt"], words=("x.txt", ".blend")),
         F("--save a folder", ["--save", f"{d}/folder"], words=("folder", "is a folder")),
-        F("--save disk full", ["--save", "{out}/x.blend"], words=("x.blend", "File too large"), limit=60_000),
+        F("--save disk full", ["--save", "{out}/x.blend"], words=("x.blend", "space"), limit=20_000),
         F("--heard-dir is a file", ["--heard-dir", f"{d}/afile"], words=("--heard-dir", "afile")),
         B("folder with one broken file", ["--audio", f"{d}/batch", "--object", "Face", "--no-sound", "--save",
                                           "{out}/b.blend"], words=("b.wav",)),
         B("folder export name taken", ["--audio", f"{d}/good", "--object", "Face", "--no-sound", "--export",
-                                       "{out}/taken/f.glb"], words=("f_b.glb", "is a folder")),
+                                       "{out}/taken/f.glb"], words=("f_b.glb", "is a folder"),
+          make_dirs=("taken/f_b.glb",)),
         B("folder, --jobs 2, export", ["--audio", f"{d}/good", "--object", "Face", "--no-sound", "--jobs", "2",
                                        "--export", "{out}/f.glb"], expect="accept", check=saved("f_a.glb", "f_b.glb")),
         F("nim --url port 99999", ["--backend", "nim", "--url", "127.0.0.1:99999"], words=("99999", "1-65535")),

@@ -80,9 +80,9 @@ def export_file(path: str, objects, *, scene=None, start_frame: float = 0.0) -> 
     scene = scene or bpy.context.scene
     # Written into a temporary folder beside the target and moved into place only when complete (with a .gltf's
     # .bin): a failed export leaves no partial file and keeps an older file of that name.
-    printed = b""
+    printed: dict[int, bytes] = {}
     try:
-        with atomic_files(p, EXPORT_HINT) as tmp, stderr_held() as held:
+        with atomic_files(p, EXPORT_HINT) as tmp, output_held() as held:
             try:
                 if ext == ".fbx":
                     from .fbx import export_fbx
@@ -99,44 +99,51 @@ def export_file(path: str, objects, *, scene=None, start_frame: float = 0.0) -> 
         if m is None:
             _echo(printed)
             raise
-        # a disk or permission problem: one line, not the exporter's traceback that Blender printed
+        # a disk or permission problem: one line, not the report with the exporter's traceback Blender printed
         raise output_error(p, OSError(int(m.group(1)), m.group(2).strip()), EXPORT_HINT) from None
     _echo(printed)
     return str(p)
 
 
 @contextlib.contextmanager
-def stderr_held():
-    """Hold what is written to file descriptor 2 (Blender prints an operator's traceback there itself, before it
-    raises RuntimeError); yields a function returning the held bytes. Main thread only."""
+def output_held():
+    """Hold what is written to file descriptors 1 and 2: on a failed operator Blender prints its report, with the
+    exporter's traceback, there itself (stdout and stderr) before it raises RuntimeError. Yields a function that
+    restores both and returns {fd: held bytes}. Main thread only."""
     import os
     import sys
     import tempfile
 
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
-    buf = tempfile.TemporaryFile()
-    os.dup2(buf.fileno(), 2)
-    done: list[bytes] = []
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    bufs = {fd: tempfile.TemporaryFile() for fd in (1, 2)}
+    for fd, buf in bufs.items():
+        os.dup2(buf.fileno(), fd)
+    done: dict[int, bytes] = {}
 
-    def held() -> bytes:
+    def held() -> dict[int, bytes]:
         if not done:
+            sys.stdout.flush()
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            buf.seek(0)
-            done.append(buf.read())
-        return done[0]
+            for fd, buf in bufs.items():
+                os.dup2(saved[fd], fd)
+                buf.seek(0)
+                done[fd] = buf.read()
+        return done
 
     try:
         yield held
     finally:
         held()
-        os.close(saved)
-        buf.close()
+        for fd in (1, 2):
+            os.close(saved[fd])
+            bufs[fd].close()
 
 
-def _echo(data: bytes) -> None:
+def _echo(printed: dict[int, bytes]) -> None:
     import os
 
-    if data:
-        os.write(2, data)
+    for fd, data in printed.items():
+        if data:
+            os.write(fd, data)

@@ -23,6 +23,16 @@ class A2F_OT_check_connection(bpy.types.Operator):
         url = opts.pop("url")
         if self.url:
             url = self.url
+        try:  # a malformed address is named as such before anything else is said about it
+            from a2f_core.errors import A2FError
+            from a2f_core.nim.channel import check_url
+
+            check_url(url)
+        except ImportError:
+            pass  # reported below
+        except A2FError as e:
+            self.report({"ERROR"}, str(e))
+            return {"CANCELLED"}
         blocked = online_blocked(url)
         if blocked:
             self.report({"ERROR"}, blocked)
