@@ -14,6 +14,8 @@ value, and what to do) or an accept (exit 0 and a check of the result). It is co
 and, separately, as a partial file when it left a temporary file or a truncated output behind.
 
     .venv/bin/python bench/bench_bad_input.py            # writes bench/results_bad_input.md
+    A2F_SWEEP_CODE=../other-checkout A2F_SWEEP_OUT=before.md .venv/bin/python bench/bench_bad_input.py
+                                                         # the same cases against another checkout's code
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("A2F_SWEEP_CODE") or Path(__file__).resolve().parents[1]).resolve()  # the code tried
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 HELLO = ROOT / "samples" / "hello.wav"
@@ -782,7 +784,7 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--make-scenes":
         make_scenes(Path(sys.argv[2]))
         return 0
-    out_md = ROOT / "bench" / "results_bad_input.md"
+    out_md = Path(os.environ.get("A2F_SWEEP_OUT") or Path(__file__).resolve().parent / "results_bad_input.md")
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     t0 = time.time()
     work = Path(tempfile.mkdtemp(prefix="a2f-bad-input-"))
@@ -819,6 +821,8 @@ def main() -> int:
     wall = time.time() - t0
     if only:
         return 0
+    for o in outcomes:  # no machine-local paths in the results
+        o.detail = o.detail.replace(str(work), "<work>").replace(str(ROOT), "<repo>")
     write_report(out_md, outcomes, wall)
     bad = sum(o.verdict in ("traceback", "unclear", "silent wrong") or o.partial for o in outcomes)
     print(f"wrote {out_md}: {len(outcomes)} cases, {bad} not right, {wall:.0f} s")
@@ -848,6 +852,12 @@ def write_report(path: Path, outcomes: list[Outcome], wall: float) -> None:
         cells = [str(sum(o.verdict == v for o in sel)) for v in VERDICTS]
         name = f"**{g}**" if g == "all" else g
         lines.append(f"| {name} | {len(sel)} | " + " | ".join(cells) + f" | {sum(o.partial for o in sel)} |")
+    before = os.environ.get("A2F_SWEEP_BEFORE")  # a results file of the same cases against older code
+    if before and Path(before).is_file():
+        text = Path(before).read_text().splitlines()
+        table = [ln for ln in text if ln.startswith("|")][: len(groups) + 3]
+        lines += ["", f"The same cases against {os.environ.get('A2F_SWEEP_BEFORE_LABEL', 'the code before')} (the "
+                  "expected words follow the new messages, so part of its *unclear* count is wording):", "", *table]
     lines += ["", "## Every case", ""]
     for g in groups:
         lines += [f"### {g}", "", "| case | result | message or problem |", "|---|---|---|"]
@@ -855,8 +865,6 @@ def write_report(path: Path, outcomes: list[Outcome], wall: float) -> None:
             if o.group == g:
                 res = LABEL[o.verdict] + (" + partial file" if o.partial else "")
                 detail = o.detail.replace("|", "\\|").replace("\n", " ")
-                for prefix in (str(Path(tempfile.gettempdir())),):
-                    detail = detail.replace(prefix, "$TMP")
                 lines.append(f"| {o.name} | {res} | {detail[:220]} |")
         lines.append("")
     path.write_text("\n".join(lines))
