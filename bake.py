@@ -152,8 +152,9 @@ def save_blend(path: str) -> None:
     except RuntimeError as e:
         from a2f_core.errors import ConfigError
 
-        raise ConfigError(f"{target}: cannot save the scene ({str(e).strip().splitlines()[-1]}); "
-                          "choose another --save path") from None
+        why = str(e).strip().splitlines()[-1].removeprefix("Error: ") if str(e).strip() else "failed"
+        raise ConfigError(f"{target}: Blender cannot save the scene ({why}); check the free space and that you "
+                          "can write to the folder, or choose another --save path") from None
     finally:
         if backup is not None and backup.exists():
             backup.unlink()
