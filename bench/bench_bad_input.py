@@ -13,16 +13,17 @@ value, and what to do) or an accept (exit 0 and a check of the result). It is co
 
 and, separately, as a partial file when it left a temporary file or a truncated output behind.
 
-    .venv/bin/python bench/bench_bad_input.py            # writes bench/results_bad_input.md
-    A2F_SWEEP_CODE=../other-checkout A2F_SWEEP_OUT=before.md .venv/bin/python bench/bench_bad_input.py
-                                                         # the same cases against another checkout's code
+    .venv/bin/python bench/bench_bad_input.py      # writes bench/results/bench_bad_input.md/.json (benchlib)
+    .venv/bin/python bench/bench_bad_input.py --only "bake.py: --save"           # some cases, printed only
+    A2F_SWEEP_CODE=/path/to/older/checkout .venv/bin/python bench/bench_bad_input.py --results /tmp/before
+                                                   # the same cases against other code (e.g. `git archive` of main)
+    A2F_SWEEP_BEFORE=/tmp/before.json .venv/bin/python bench/bench_bad_input.py   # and say how it compares
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -777,16 +778,20 @@ LABEL = {"error": "clear error", "accept": "correct accept", "traceback": "trace
          "silent wrong": "silent wrong"}
 
 
-def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--addon-child":
-        addon_child(Path(sys.argv[2]), Path(sys.argv[3]))
-        return 0
-    if len(sys.argv) > 1 and sys.argv[1] == "--make-scenes":
-        make_scenes(Path(sys.argv[2]))
-        return 0
-    out_md = Path(os.environ.get("A2F_SWEEP_OUT") or Path(__file__).resolve().parent / "results_bad_input.md")
-    only = sys.argv[1] if len(sys.argv) > 1 else ""
-    t0 = time.time()
+METHOD = (
+    "Every case runs for real: fresh `a2f infer` / bake.py processes, the operators in one bpy process, NIM cases "
+    "against a real `a2f serve` on loopback. A full disk is a real kernel write failure: the process runs under a "
+    "file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so the write fails half way with EFBIG where a full disk gives "
+    "ENOSPC. A case is a *clear error* when it exits with the documented code and prints one error line with the "
+    "file/option/value and what to do; *unclear* otherwise; *silent wrong* when it succeeds where it should fail, "
+    "gives a wrong result, or a failed operator changed the scene; *partial file* when a temporary or truncated "
+    "output is left behind."
+)
+METRIC = {"error": "clear_errors", "accept": "correct_accepts", "traceback": "tracebacks", "unclear": "unclear",
+          "silent wrong": "silent_wrong"}
+
+
+def run_cases(only: str) -> tuple[list[Outcome], Path]:
     work = Path(tempfile.mkdtemp(prefix="a2f-bad-input-"))
     fx = work / "fx"
     make_fixtures(fx)
@@ -802,72 +807,86 @@ def main() -> int:
             o = run_cli(c, c.args, work)
             outcomes.append(o)
             print(f"[{i}/{len(cases)}] {c.group}: {c.name}: {o.verdict}{' + PARTIAL FILE' if o.partial else ''}"
-                  f"  {o.detail[:150]}", flush=True)
+                  f"  {o.detail[:150]}", file=sys.stderr, flush=True)
         if not only or "add-on" in only:
             res_json = work / "addon.json"
             r = subprocess.run([sys.executable, __file__, "--addon-child", str(fx), str(res_json)], env=env,
                                capture_output=True, text=True, timeout=1800)
             if r.returncode != 0:
-                print(r.stderr[-3000:])
+                print(r.stderr[-3000:], file=sys.stderr)
                 raise SystemExit("the add-on child failed")
             for d in json.loads(res_json.read_text()):
                 o = Outcome("add-on operators", d["name"], d["verdict"], d["partial"], d["detail"])
                 outcomes.append(o)
-                print(f"add-on: {o.name}: {o.verdict}{' + PARTIAL FILE' if o.partial else ''}  {o.detail[:150]}")
+                print(f"add-on: {o.name}: {o.verdict}{' + PARTIAL FILE' if o.partial else ''}  {o.detail[:150]}",
+                      file=sys.stderr)
     finally:
         server.terminate()
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)
-    wall = time.time() - t0
-    if only:
-        return 0
     for o in outcomes:  # no machine-local paths in the results
         o.detail = o.detail.replace(str(work), "<work>").replace(str(ROOT), "<repo>")
-    write_report(out_md, outcomes, wall)
+    return outcomes, work
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--addon-child":
+        addon_child(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--make-scenes":
+        make_scenes(Path(sys.argv[2]))
+        return 0
+    import argparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from benchlib import Report, add_results_args
+
+    ap = argparse.ArgumentParser(description="Bad and edge-case input to a2f infer, bake.py and the operators.")
+    ap.add_argument("--only", default="", help="run only the cases whose 'group: name' contains this (print only)")
+    add_results_args(ap)
+    args = ap.parse_args()
+    if args.only:
+        args.no_results = True
+    other = ROOT != Path(__file__).resolve().parents[1]
+    title = "Bad and edge-case input (issue #13)" + (f", against other code ({os.environ.get('A2F_SWEEP_LABEL', '')})"
+                                                     if other else "")
+    with Report(__file__, title, args, notes=METHOD) as rep:
+        outcomes, _ = run_cases(args.only)
+        print_report(outcomes)
+        for v in VERDICTS:
+            rep.metric(METRIC[v], sum(o.verdict == v for o in outcomes), "", LABEL[v])
+        rep.metric("partial_files", sum(o.partial for o in outcomes), "", "partial files")
+        rep.metric("cases", len(outcomes), "", "cases tried")
+        before = os.environ.get("A2F_SWEEP_BEFORE")  # a results .json of the same cases against older code
+        if before and Path(before).is_file():
+            m = json.loads(Path(before).read_text())["metrics"]
+            rep.data["before"] = {k: v["value"] for k, v in m.items()}
+            print(f"\nThe same cases against {os.environ.get('A2F_SWEEP_BEFORE_LABEL', 'the code before')}: "
+                  + ", ".join(f"{m[k]['value']} {m[k]['what']}" for k in (*METRIC.values(), "partial_files"))
+                  + " (the expected words follow the new messages, so part of its unclear count is wording).")
     bad = sum(o.verdict in ("traceback", "unclear", "silent wrong") or o.partial for o in outcomes)
-    print(f"wrote {out_md}: {len(outcomes)} cases, {bad} not right, {wall:.0f} s")
+    print(f"{len(outcomes)} cases, {bad} not right", file=sys.stderr)
     return 0
 
 
-def write_report(path: Path, outcomes: list[Outcome], wall: float) -> None:
+def print_report(outcomes: list[Outcome]) -> None:
     groups = list(dict.fromkeys(o.group for o in outcomes))
-    lines = [
-        "# Bad and edge-case input (issue #13)",
-        "",
-        f"`bench/bench_bad_input.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {len(outcomes)} cases "
-        f"in {wall:.0f} s on {platform.machine()} Linux, Python {platform.python_version()}. Every case runs for "
-        "real (fresh `a2f infer` / bake.py processes, the operators in one bpy process, NIM cases against a real "
-        "`a2f serve` on loopback). A full disk is a real kernel write failure: the process runs under a file-size "
-        "limit (RLIMIT_FSIZE, SIGXFSZ ignored), so the write fails half way with EFBIG where a full disk gives "
-        "ENOSPC. A case is a *clear error* when it exits with the documented code and prints one error line with "
-        "the file/option/value and what to do; *unclear* otherwise; *silent wrong* when it succeeds where it should "
-        "fail, gives a wrong result, or a failed operator changed the scene; *partial file* when a temporary or "
-        "truncated output is left behind.",
-        "",
-        "| entry point | cases | " + " | ".join(LABEL[v] for v in VERDICTS) + " | partial files |",
-        "|---|---|" + "---|" * (len(VERDICTS) + 1),
-    ]
+    lines = ["| entry point | cases | " + " | ".join(LABEL[v] for v in VERDICTS) + " | partial files |",
+             "|---|---|" + "---|" * (len(VERDICTS) + 1)]
     for g in groups + ["all"]:
         sel = [o for o in outcomes if g == "all" or o.group == g]
         cells = [str(sum(o.verdict == v for o in sel)) for v in VERDICTS]
         name = f"**{g}**" if g == "all" else g
         lines.append(f"| {name} | {len(sel)} | " + " | ".join(cells) + f" | {sum(o.partial for o in sel)} |")
-    before = os.environ.get("A2F_SWEEP_BEFORE")  # a results file of the same cases against older code
-    if before and Path(before).is_file():
-        text = Path(before).read_text().splitlines()
-        table = [ln for ln in text if ln.startswith("|")][: len(groups) + 3]
-        lines += ["", f"The same cases against {os.environ.get('A2F_SWEEP_BEFORE_LABEL', 'the code before')} (the "
-                  "expected words follow the new messages, so part of its *unclear* count is wording):", "", *table]
-    lines += ["", "## Every case", ""]
+    lines += ["", "### Every case"]
     for g in groups:
-        lines += [f"### {g}", "", "| case | result | message or problem |", "|---|---|---|"]
+        lines += ["", f"#### {g}", "", "| case | result | message or problem |", "|---|---|---|"]
         for o in outcomes:
             if o.group == g:
                 res = LABEL[o.verdict] + (" + partial file" if o.partial else "")
                 detail = o.detail.replace("|", "\\|").replace("\n", " ")
                 lines.append(f"| {o.name} | {res} | {detail[:220]} |")
-        lines.append("")
-    path.write_text("\n".join(lines))
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

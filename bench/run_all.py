@@ -128,6 +128,12 @@ INDEX: list[tuple[str, list[Row]]] = [
             before="decoding in Blender's own process (before): 36 s"),
         Row("panel bake of a 180 s line: Esc to done (#12)", "≤ 500 ms",
             [("", "bench_responsiveness", "cancel_ms")], ("<=", 500), before="before: 25 s"),
+        Row("bad and edge-case input to `a2f infer`, bake.py, operators: tracebacks / unclear / silent wrong / "
+            "partial files (#13)", "0 each",
+            [("tracebacks", "bench_bad_input", "tracebacks"), ("unclear", "bench_bad_input", "unclear"),
+             ("silent wrong", "bench_bad_input", "silent_wrong"), ("partial files", "bench_bad_input", "partial_files"),
+             ("cases", "bench_bad_input", "cases")], ("<=", 0), checked=4,
+            before="issue #13's audit of 192 inputs: 14 tracebacks, 19 unclear, 5 silent wrong, partial CSVs"),
         Row("extension zip size (#5)", "< 100 MB",
             [("largest", "bench_extension", "zip_max_mb"), ("smallest", "bench_extension", "zip_min_mb")], ("<", 100),
             f"69.6 (windows-x64) – 83.9 MB (macos-x64) ({S1})"),
