@@ -47,6 +47,9 @@ def add_parser(sub):
 def run(args) -> int:
     quiet_grpc()
     from ..nim import health
+    from ..nim.channel import check_url
+
+    check_url(args.url)  # a malformed address is the user's mistake (exit 2), not an OFFLINE server
 
     ok, message = health(args.url, timeout=args.timeout, **connection_kwargs(args))
     if ok:

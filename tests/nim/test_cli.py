@@ -38,6 +38,11 @@ def test_health_dns_failure(capsys):
     assert "cannot resolve host 'no-such-host.invalid'" in capsys.readouterr().out
 
 
+def test_health_of_a_malformed_address_is_a_user_error(capsys):
+    assert main(["health", "--url", "127.0.0.1:99999"]) == 2  # not OFFLINE (3): nothing was dialled
+    assert "port 99999 is out of range; allowed 1-65535" in capsys.readouterr().err
+
+
 def test_health_for_the_service_name(serve):
     from a2f_core.nim import SERVICE_NAME, health
 
