@@ -27,13 +27,14 @@ import numpy as np
 from grpc_health.v1 import health as grpc_health
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ..audio import Audio, from_pcm16
+from ..audio import Audio
 from ..backends.base import CancelToken
 from ..clip import Clip, EmotionTrack, frame_count
-from ..config import FACE_PARAM_RANGES, POST_PROCESSING_RANGES, EmotionKey, RunConfig
+from ..config import EmotionKey, RunConfig
 from ..errors import A2FError, BackendError, ConfigError
 from ..names import NVIDIA_52, NVIDIA_TONGUE_16
 from . import NIM_FPS, SERVICE_NAME, wire
+from .checks import MAX_EMOTION_KEYS, InputError, check_emotion_keys, check_header_values
 
 log = logging.getLogger("a2f.serve")
 
@@ -57,6 +58,13 @@ class ServeOptions:
     idle_timeout: float = 30.0  # s without a message before a stream is ended (NIM max_wait_time_idle_ms)
     max_buffer_seconds: float = 10.0
     max_clip_seconds: float = 300.0
+    # A stream's audio must be complete (end_of_audio) this many seconds after it opened (0 = no limit), and
+    # after the first rate_grace s it must arrive at >= min_audio_rate s of audio per s on average, so slow
+    # or stalled clients cannot hold the slots (the idle timeout alone restarts with every message).
+    receive_timeout: float = 330.0
+    min_audio_rate: float = 0.5
+    rate_grace: float = 10.0
+    work_rate: int = 16000  # the backend gets the audio resampled to this rate as it arrives (0 = as received)
     min_rate: int = 16000
     max_rate: int = 144000
     tongue: bool = False  # also send the 16 tongue channels (NIM 2.0 style)
@@ -70,7 +78,7 @@ class ServeOptions:
 AHEAD_SECONDS = 1.0  # an open stream this far ahead of real time will soon want a worker (see _busy)
 
 
-class StreamError(Exception):
+class StreamError(InputError):
     """A request that breaks the protocol or the limits: ends the stream with an ERROR status."""
 
 
@@ -279,23 +287,59 @@ class A2FService(wire.A2FControllerServiceServicer):
     # one stream -----------------------------------------------------------------------------------
     def _stream(self, request_iterator, context, stats) -> Iterator[wire.AnimationDataStream]:
         o = self.opts
-        q: queue.Queue = queue.Queue()
-        threading.Thread(target=_read_all, args=(request_iterator, q), name="a2f-serve-reader", daemon=True).start()
+        # A small queue: a client that keeps sending while we are busy is held back by gRPC flow
+        # control instead of filling the server's memory.
+        q: queue.Queue = queue.Queue(maxsize=2)
         gone = CancelToken()
         context.add_callback(gone.cancel)
+        threading.Thread(
+            target=_read_all, args=(request_iterator, q, gone), name="a2f-serve-reader", daemon=True
+        ).start()
+        t0 = stats["t0"]
+        n_msgs = 0
 
         def next_msg():
+            nonlocal n_msgs
             limit = time.monotonic() + o.idle_timeout
             while True:
                 if gone.cancelled:
                     return "gone", None
+                now = time.monotonic()
+                if o.receive_timeout > 0 and now - t0 >= o.receive_timeout:
+                    return "deadline", None
+                if too_slow(now - t0, stats["received"], o):
+                    return "slow", None
                 try:
-                    return q.get(timeout=max(0.0, min(0.1, limit - time.monotonic())))
+                    kind, m = q.get(timeout=max(0.0, min(0.1, limit - now)))
                 except queue.Empty:
                     if time.monotonic() >= limit:
                         return "idle", None
+                    continue
+                if kind == "msg":
+                    n_msgs += 1
+                    if isinstance(m, Undecodable):
+                        raise StreamError(
+                            f"message {n_msgs} ({m.size} bytes) is not a valid AudioStream message ({m.why}); "
+                            "check the client's protobuf definitions"
+                        )
+                return kind, m
+
+        def ended(kind: str, waiting_for: str) -> str:
+            if kind == "deadline":
+                return (
+                    f"the audio was not complete {o.receive_timeout:g} s after the stream started (the server's "
+                    f"--receive-timeout; {stats['received']:.1f} s of audio arrived); send audio faster or in shorter clips"
+                )
+            if kind == "slow":
+                el = time.monotonic() - t0
+                return (
+                    f"audio arrives too slowly: {stats['received']:.2f} s of audio in {el:.0f} s, below the server's "
+                    f"--min-audio-rate of {o.min_audio_rate:g} s of audio per second; send it at least in real time"
+                )
+            return _ended_msg(kind, o.idle_timeout, waiting_for)
 
         def error(msg: str) -> wire.AnimationDataStream:
+            msg = _one_line(msg)
             stats["outcome"] = f"ERROR {msg}"
             return wire.AnimationDataStream(status=wire.Status(code=wire.Status.ERROR, message=msg))
 
@@ -303,8 +347,8 @@ class A2FService(wire.A2FControllerServiceServicer):
             kind, msg = next_msg()
             if kind != "msg":
                 stats["outcome"] = f"ended before a header ({kind})"
-                if kind == "eof" or kind == "idle":
-                    yield error(_ended_msg(kind, o.idle_timeout, "audio_stream_header"))
+                if kind != "gone":
+                    yield error(ended(kind, "audio_stream_header"))
                 return
             part = msg.WhichOneof("stream_part")
             if part != "audio_stream_header":
@@ -312,8 +356,8 @@ class A2FService(wire.A2FControllerServiceServicer):
             header = msg.audio_stream_header
             rate = self._check_audio_header(header)
             stats["rate"] = rate
+            check_header_values(header)
             config = wire.config_from_header(header, o.base_config)
-            _check_ranges(header)
             yield wire.AnimationDataStream(
                 animation_data_stream_header=wire.AnimationDataStreamHeader(
                     audio_header=wire.audio_header(rate),
@@ -321,7 +365,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                     start_time_code_since_epoch=time.time(),
                 )
             )
-            chunks: list[bytes] = []
+            received = StreamAudio(rate, o.work_rate)
             emotions: list[wire.EmotionWithTimeCode] = []
             total = 0
             max_buf = int(round(o.max_buffer_seconds * rate)) * 2
@@ -332,7 +376,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                     stats["outcome"] = "client went away"
                     return
                 if kind != "msg":
-                    raise StreamError(_ended_msg(kind, o.idle_timeout, "end_of_audio"))
+                    raise StreamError(ended(kind, "end_of_audio"))
                 part = msg.WhichOneof("stream_part")
                 if part == "end_of_audio":
                     break
@@ -354,13 +398,18 @@ class A2FService(wire.A2FControllerServiceServicer):
                     raise StreamError(
                         f"audio clip longer than {o.max_clip_seconds:g} s (the per-clip limit); split the audio"
                     )
-                chunks.append(buf)
+                received.add(buf)
+                check_emotion_keys(msg.audio_with_emotion.emotions, o.max_clip_seconds)
+                if len(emotions) + len(msg.audio_with_emotion.emotions) > MAX_EMOTION_KEYS:
+                    raise StreamError(
+                        f"more than {MAX_EMOTION_KEYS} time-coded emotions in one stream; send at most one per frame"
+                    )
                 emotions.extend(msg.audio_with_emotion.emotions)
             if total == 0:
                 raise StreamError("no audio arrived before end_of_audio")
-            raw = b"".join(chunks)
-            audio = from_pcm16(raw, rate, source="stream")
-            stats["audio_s"] = audio.duration
+            raw, audio = received.finish()
+            del received
+            stats["audio_s"] = len(raw) / 2 / rate
             if emotions:
                 config.emotion_timeline = [
                     EmotionKey(float(e.time_code), {k: float(v) for k, v in e.emotion.items()})
@@ -371,7 +420,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                 jobs = [(audio, config)]
             else:
                 jobs = [(audio.slice(a, b), _segment_config(config, a, b)) for a, b in zip(cuts, cuts[1:])]
-            n_total = frame_count(audio.duration, NIM_FPS)
+            n_total = frame_count(len(raw) / 2 / rate, NIM_FPS)
             busy, load = self._busy(stats)
             if busy:
                 stats["mode"] = f", busy ({load} streams want the {self.runner.capacity} worker(s))"
@@ -384,10 +433,19 @@ class A2FService(wire.A2FControllerServiceServicer):
                         stats["outcome"] = "client went away"
                         return
                     raise StreamError(f"inference failed: {e}") from None
+                bad = _non_finite(clip)
+                if bad:
+                    log.error("stream: the backend produced non-finite %s; refused to send them", bad)
+                    stats["outcome"] = f"ERROR backend produced non-finite {bad}"
+                    yield wire.AnimationDataStream(status=wire.Status(
+                        code=wire.Status.ERROR,
+                        message=f"internal server error: the backend produced non-finite {bad}; see the server log",
+                    ))
+                    return
                 last = k == len(cuts) - 2
                 first_i = int(np.ceil(a * NIM_FPS - 1e-6))
                 end_i = n_total if last else int(np.ceil(b * NIM_FPS - 1e-6))
-                for fr in self._frames(clip, a, range(first_i, end_i), raw, audio.rate, emotions, last):
+                for fr in self._frames(clip, a, range(first_i, end_i), raw, rate, emotions, last):
                     if gone.cancelled:
                         stats["outcome"] = "client went away"
                         return
@@ -396,7 +454,7 @@ class A2FService(wire.A2FControllerServiceServicer):
             yield wire.AnimationDataStream(event=wire.Event(event_type=wire.END_OF_A2F_AUDIO_PROCESSING))
             stats["outcome"] = "SUCCESS"
             yield wire.AnimationDataStream(status=wire.Status(code=wire.Status.SUCCESS, message="sent all data"))
-        except StreamError as e:
+        except InputError as e:
             yield error(str(e))
         except Exception as e:  # a bug in a backend: tell the client, keep serving
             log.exception("stream failed")
@@ -421,8 +479,8 @@ class A2FService(wire.A2FControllerServiceServicer):
         return rate
 
     def _frames(
-        self, clip: Clip, start: float, frames: range, pcm: bytes, rate: int, emotions, last: bool
-    ) -> list[wire.AnimationDataStream]:
+        self, clip: Clip, start: float, frames: range, pcm: bytes | bytearray, rate: int, emotions, last: bool
+    ) -> Iterator[wire.AnimationDataStream]:
         """Messages for global 30 fps frames ``frames`` from one piece's clip (which starts at ``start`` s):
         weights in header order, the frame's slice of the received PCM, emotion values falling in the frame."""
         c = clip.select(self.names)
@@ -438,7 +496,8 @@ class A2FService(wire.A2FControllerServiceServicer):
         ]
         inp = _entries_by_frame(inp_entries, frames, lo, hi)
         out = _entries_by_frame(_track_entries(clip.output_emotions, start), frames, lo, hi)
-        msgs = []
+        if not np.isfinite(w).all():  # _non_finite checked the clip; interpolation cannot add any
+            raise RuntimeError("non-finite weights after interpolation")
         for j, i in enumerate(frames):
             t = float(times[j])
             a = int(round(t * rate)) * 2
@@ -448,13 +507,12 @@ class A2FService(wire.A2FControllerServiceServicer):
             bw.time_code = t
             bw.values.extend(w[j].astype(np.float32).tolist())
             ad.audio.time_code = t
-            ad.audio.audio_buffer = pcm[a:b]
+            ad.audio.audio_buffer = bytes(pcm[a:b])
             if inp.get(i) or out.get(i):
                 ad.metadata[wire.EMOTION_AGGREGATE_KEY].CopyFrom(
                     wire.pack_emotion_aggregate(inp.get(i, []), out.get(i, []))
                 )
-            msgs.append(wire.AnimationDataStream(animation_data=ad))
-        return msgs
+            yield wire.AnimationDataStream(animation_data=ad)
 
 
 def plan_segments(audio: Audio, seconds: float) -> list[float]:
@@ -463,10 +521,10 @@ def plan_segments(audio: Audio, seconds: float) -> list[float]:
     dur = audio.duration
     if seconds <= 0 or dur <= 1.5 * seconds:
         return [0.0, dur]
-    x = audio.samples.astype(np.float64)
+    x = audio.samples  # float32; no float64 copy of a long clip
     hop = max(1, int(audio.rate * 0.05))
     n = len(x) // hop
-    energy = np.sqrt(np.mean(x[: n * hop].reshape(n, hop) ** 2, axis=1))
+    energy = np.sqrt(np.mean(np.square(x[: n * hop].reshape(n, hop)), axis=1, dtype=np.float64))
     cuts = [0.0]
     while dur - cuts[-1] > 1.5 * seconds:
         target = cuts[-1] + seconds
@@ -493,19 +551,14 @@ def _segment_config(config: RunConfig, start: float, end: float) -> RunConfig:
     return replace(config, emotion_timeline=head + inside)
 
 
-def _check_ranges(header) -> None:
-    """Face and emotion post-processing parameters inside the NIM's documented ranges."""
-    for k, v in header.face_params.float_params.items():
-        if k in FACE_PARAM_RANGES:
-            lo, hi, _ = FACE_PARAM_RANGES[k]
-            if not lo <= v <= hi:
-                raise StreamError(f"face parameter {k} = {v:g} is outside its range [{lo:g}, {hi:g}]")
-    pp = header.emotion_post_processing_params
-    for k, (lo, hi, _, kind) in POST_PROCESSING_RANGES.items():
-        if kind is not bool and pp.HasField(k) and not lo <= getattr(pp, k) <= hi:
-            raise StreamError(
-                f"emotion post-processing parameter {k} = {getattr(pp, k):g} is outside its range [{lo:g}, {hi:g}]"
-            )
+def _non_finite(clip: Clip) -> str:
+    """What in a backend's clip is NaN or infinite ('' when all is finite): never sent to a client."""
+    if not np.isfinite(clip.weights).all():
+        return "weights"
+    for track in (clip.input_emotions, clip.output_emotions):
+        if track is not None and not (np.isfinite(track.values).all() and np.isfinite(track.times).all()):
+            return "emotion values"
+    return ""
 
 
 def _track_entries(track: EmotionTrack | None, shift: float = 0.0) -> list[wire.EmotionWithTimeCode]:
@@ -534,13 +587,94 @@ def _ended_msg(kind: str, idle: float, waiting_for: str) -> str:
     return f"the client closed its side before sending {waiting_for}"
 
 
-def _read_all(request_iterator, q: queue.Queue) -> None:
+class Undecodable:
+    """A request message that is not a valid AudioStream (it ends its stream with an ERROR status)."""
+
+    def __init__(self, size: int, why: str):
+        self.size, self.why = size, why
+
+
+def decode_request(data: bytes) -> Any:
+    """gRPC's request deserializer: a bad message becomes an Undecodable (gRPC itself would log a
+    traceback and answer INTERNAL "Exception deserializing request!")."""
+    try:
+        return wire.AudioStream.FromString(data)
+    except Exception as e:  # google.protobuf.message.DecodeError
+        return Undecodable(len(data), " ".join(str(e).split()) or type(e).__name__)
+
+
+def too_slow(elapsed: float, received_s: float, o: ServeOptions) -> bool:
+    """Audio arriving below ``o.min_audio_rate`` (s of audio per s) once ``o.rate_grace`` s have passed,
+    counted from the stream's start (so pauses are fine as long as the average keeps up)."""
+    return o.min_audio_rate > 0 and elapsed > o.rate_grace and received_s < o.min_audio_rate * (elapsed - o.rate_grace)
+
+
+def _one_line(msg: str, limit: int = 500) -> str:
+    """A client-facing message as one line of bounded length (names in it come from the client)."""
+    msg = " ".join(msg.split())
+    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
+
+
+class StreamAudio:
+    """A stream's audio as it arrives: the received PCM bytes (echoed back in the frames) and float32
+    samples at ``work_rate`` for the backend, resampled chunk by chunk, so a stream never holds more
+    than its PCM plus the working copy (no float64, no second copy of the input rate audio)."""
+
+    def __init__(self, rate: int, work_rate: int = 0):
+        self.rate = rate
+        self.work_rate = work_rate if work_rate > 0 else rate
+        self.pcm = bytearray()
+        self._parts: list[np.ndarray] = []
+        self._rs: Any = None
+        if self.work_rate != rate:
+            import soxr
+
+            self._rs = soxr.ResampleStream(rate, self.work_rate, 1, dtype="float32", quality="HQ")
+
+    def add(self, buf: bytes) -> None:
+        self.pcm += buf
+        x = np.frombuffer(buf, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+        if self._rs is not None:
+            x = self._rs.resample_chunk(x)
+        if len(x):
+            self._parts.append(x)
+
+    def finish(self) -> tuple[bytearray, Audio]:
+        """(the received PCM, the audio for the backend); the latter exactly as long as the former."""
+        if self._rs is not None:
+            self._parts.append(self._rs.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._rs = None
+        n_in = len(self.pcm) // 2
+        n = int(round(n_in * self.work_rate / self.rate))
+        x = np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
+        self._parts = []
+        if len(x) != n:
+            x = np.pad(x[:n], (0, max(0, n - len(x))))
+        return self.pcm, Audio(x.astype(np.float32, copy=False), self.work_rate, "stream", self.rate, 1)
+
+
+def _read_all(request_iterator, q: queue.Queue, gone: CancelToken) -> None:
+    """Move the client's messages into ``q`` until end_of_audio (what follows it is never read), the
+    client's end, or the stream's end."""
+
+    def put(item) -> bool:
+        while not gone.cancelled:
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     try:
         for msg in request_iterator:
-            q.put(("msg", msg))
-        q.put(("eof", None))
+            if not put(("msg", msg)):
+                return
+            if not isinstance(msg, Undecodable) and msg.WhichOneof("stream_part") == "end_of_audio":
+                return
+        put(("eof", None))
     except Exception:  # the RPC ended or the client vanished
-        q.put(("gone", None))
+        put(("gone", None))
 
 
 # --- server lifecycle ----------------------------------------------------------------------------
@@ -573,7 +707,14 @@ class NimServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        wire.add_A2FControllerServiceServicer_to_server(self.service, self.server)
+        service, method = wire.METHOD.strip("/").split("/")
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, {
+            method: grpc.stream_stream_rpc_method_handler(
+                self.service.ProcessAudioStream,
+                request_deserializer=decode_request,
+                response_serializer=wire.AnimationDataStream.SerializeToString,
+            )
+        }),))
         self.health = grpc_health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         addr = f"{opts.host}:{opts.port}"

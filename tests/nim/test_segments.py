@@ -18,8 +18,9 @@ from a2f_core.nim.server import plan_segments
 
 
 def expected(audio, cfg, seconds):
-    """What the pieces give: the tiny backend on each piece, sampled on the global 30 fps grid."""
-    wire_audio = from_pcm16(audio.pcm16(), audio.rate)
+    """What the pieces give: the tiny backend on each piece of the audio as the server hands it to the
+    backend (resampled to 16 kHz), sampled on the global 30 fps grid."""
+    wire_audio = from_pcm16(audio.pcm16(), audio.rate).resampled(16000)
     cuts = plan_segments(wire_audio, seconds)
     n = frame_count(audio.duration, 30.0)
     t = np.arange(n) / 30.0

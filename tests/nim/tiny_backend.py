@@ -74,3 +74,13 @@ class ExplodingBackend(TinyBackend):
 
     def infer(self, audio, config, **kw):
         raise ZeroDivisionError("oops")
+
+
+class NanBackend(TinyBackend):
+    """A backend with a bug that yields NaN and inf weights."""
+
+    def infer(self, audio, config, **kw):
+        clip = super().infer(audio, config, **kw)
+        clip.weights[:, 0] = np.nan
+        clip.weights[:, 1] = np.inf
+        return clip
