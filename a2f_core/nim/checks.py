@@ -99,3 +99,74 @@ def check_emotion_keys(entries: Iterable, max_time: float | None = None) -> None
     for e in entries:
         check_range("emotions.time_code", e.time_code, 0.0, max_time)
         check_emotion_values(f"emotions at time_code {e.time_code:g}: emotion", e.emotion)
+
+
+# --- a cheap look at a request message before it is parsed --------------------------------------------
+# Parsing costs about 40 bytes of memory per field: 8 MB of two-byte emotion entries become 160 MB of
+# objects. A message may be large only because of its audio.
+MAX_NON_AUDIO_BYTES = 512 * 1024
+_MAX_SCANNED_FIELDS = MAX_EMOTION_KEYS + 100
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        b = data[i]  # IndexError when truncated
+        i += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, i
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def _fields(data: bytes, start: int, end: int) -> Iterable[tuple[int, int, int, int]]:
+    """(field number, wire type, start, end of a length-delimited value) of the fields in data[start:end]."""
+    i = start
+    while i < end:
+        key, i = _varint(data, i)
+        num, wt = key >> 3, key & 7
+        a = i
+        if wt == 0:
+            _, i = _varint(data, i)
+        elif wt == 1:
+            i += 8
+        elif wt == 2:
+            n, a = _varint(data, i)
+            i = a + n
+        elif wt == 5:
+            i += 4
+        else:
+            raise ValueError(f"wire type {wt}")
+        if i > end:
+            raise ValueError("truncated")
+        yield num, wt, a, i
+
+
+def precheck_request(data: bytes) -> str:
+    """Why a serialized AudioStream must not be parsed ('' = parse it): more than 512 KiB besides its
+    audio, or more emotion entries than a stream may hold. Malformed data is left to the parser."""
+    if len(data) <= MAX_NON_AUDIO_BYTES:
+        return ""
+    audio = seen = 0
+    try:
+        for num, wt, a, b in _fields(data, 0, len(data)):
+            seen += 1
+            if num == 2 and wt == 2:  # audio_with_emotion
+                for num2, wt2, a2, b2 in _fields(data, a, b):
+                    seen += 1
+                    if num2 == 1 and wt2 == 2:
+                        audio += b2 - a2
+                    if seen > _MAX_SCANNED_FIELDS:
+                        break
+            if seen > _MAX_SCANNED_FIELDS:
+                return f"holds more than {MAX_EMOTION_KEYS} fields or emotion entries; send fewer per message"
+    except (ValueError, IndexError):
+        return ""
+    if len(data) - audio > MAX_NON_AUDIO_BYTES:
+        return (
+            f"holds {len(data) - audio} bytes besides audio (at most {MAX_NON_AUDIO_BYTES}); "
+            "send emotions in smaller batches"
+        )
+    return ""

@@ -14,13 +14,14 @@ import concurrent.futures as cf
 import importlib
 import itertools
 import logging
+import math
 import multiprocessing
 import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import grpc
 import numpy as np
@@ -34,7 +35,7 @@ from ..config import EmotionKey, RunConfig
 from ..errors import A2FError, BackendError, ConfigError
 from ..names import NVIDIA_52, NVIDIA_TONGUE_16
 from . import NIM_FPS, SERVICE_NAME, wire
-from .checks import MAX_EMOTION_KEYS, InputError, check_emotion_keys, check_header_values
+from .checks import MAX_EMOTION_KEYS, InputError, check_emotion_keys, check_header_values, precheck_request
 
 log = logging.getLogger("a2f.serve")
 
@@ -233,6 +234,31 @@ class A2FService(wire.A2FControllerServiceServicer):
         self.served = 0
         self._open: dict[int, dict[str, Any]] = {}  # open streams' stats
         self._lock = threading.Lock()
+        # called with the number of open streams whenever it changes (NimServer: health NOT_SERVING when full)
+        self.on_load: Callable[[int], None] | None = None
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, name="a2f-serve-watch", daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        """Cut streams whose client has not taken an answer message for --idle-timeout s (it stopped
+        reading: gRPC flow control holds our send, and the stream's thread and slot, forever)."""
+        while not self._stop.wait(0.2):
+            now = time.monotonic()
+            with self._lock:
+                stuck = [st for st in self._open.values()
+                         if st.get("send_t") is not None and now - st["send_t"] > self.opts.idle_timeout]
+            for st in stuck:
+                st["send_t"] = None
+                st["outcome"] = (f"cut: the client took no answer for {self.opts.idle_timeout:g} s "
+                                 f"after {st['frames']} frames (idle timeout)")
+                st["ctx"].cancel()
+
+    def _load_changed(self) -> None:
+        if self.on_load is not None:
+            self.on_load(len(self._open))
 
     def ProcessAudioStream(self, request_iterator, context):
         sid = next(self._ids)
@@ -243,15 +269,20 @@ class A2FService(wire.A2FControllerServiceServicer):
                 f"all {self.opts.max_streams} streams are busy; retry later or start the server with more --max-streams",
             )
         stats: dict[str, Any] = {"t0": time.monotonic(), "outcome": "?", "audio_s": 0.0, "frames": 0, "rate": 0,
-                                 "mode": "", "received": 0.0, "submitted": False}
+                                 "mode": "", "received": 0.0, "submitted": False, "ctx": context, "send_t": None}
         with self._lock:
             self._open[sid] = stats
+            self._load_changed()
         try:
-            yield from self._stream(request_iterator, context, stats)
+            for msg in self._stream(request_iterator, context, stats):
+                stats["send_t"] = time.monotonic()  # back here once gRPC has sent it (see _watch)
+                yield msg
+                stats["send_t"] = None
         finally:
             with self._lock:
                 self.served += 1
                 del self._open[sid]
+                self._load_changed()
             self._slots.release()
             log.info(
                 "stream %d %s: %s%s; %.2f s audio at %d Hz, %d frames, %.2f s",
@@ -318,10 +349,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                 if kind == "msg":
                     n_msgs += 1
                     if isinstance(m, Undecodable):
-                        raise StreamError(
-                            f"message {n_msgs} ({m.size} bytes) is not a valid AudioStream message ({m.why}); "
-                            "check the client's protobuf definitions"
-                        )
+                        raise StreamError(f"message {n_msgs} ({m.size} bytes) {m.why}")
                 return kind, m
 
         def ended(kind: str, waiting_for: str) -> str:
@@ -588,7 +616,7 @@ def _ended_msg(kind: str, idle: float, waiting_for: str) -> str:
 
 
 class Undecodable:
-    """A request message that is not a valid AudioStream (it ends its stream with an ERROR status)."""
+    """A request message that cannot or must not be parsed (it ends its stream with an ERROR status)."""
 
     def __init__(self, size: int, why: str):
         self.size, self.why = size, why
@@ -596,11 +624,16 @@ class Undecodable:
 
 def decode_request(data: bytes) -> Any:
     """gRPC's request deserializer: a bad message becomes an Undecodable (gRPC itself would log a
-    traceback and answer INTERNAL "Exception deserializing request!")."""
+    traceback and answer INTERNAL "Exception deserializing request!"); so does a message whose parse
+    would cost far more memory than its audio (see checks.precheck_request)."""
+    why = precheck_request(data)
+    if why:
+        return Undecodable(len(data), why)
     try:
         return wire.AudioStream.FromString(data)
     except Exception as e:  # google.protobuf.message.DecodeError
-        return Undecodable(len(data), " ".join(str(e).split()) or type(e).__name__)
+        e_text = " ".join(str(e).split()) or type(e).__name__
+        return Undecodable(len(data), f"is not a valid AudioStream message ({e_text}); check the client's protobuf definitions")
 
 
 def too_slow(elapsed: float, received_s: float, o: ServeOptions) -> bool:
@@ -695,6 +728,11 @@ class NimServer:
             raise ConfigError(f"--secure-mode must be disabled, tls or mtls, not '{opts.secure_mode}'")
         if opts.max_streams < 1:
             raise ConfigError("--max-streams must be at least 1")
+        for flag, v in (("--idle-timeout", opts.idle_timeout), ("--receive-timeout", opts.receive_timeout),
+                        ("--min-audio-rate", opts.min_audio_rate)):
+            if not math.isfinite(v) or v < 0 or (flag == "--idle-timeout" and v == 0):
+                raise ConfigError(f"{flag} must be a number {'above' if flag == '--idle-timeout' else 'of'} 0"
+                                  f"{'' if flag == '--idle-timeout' else ' or more'}, not {v:g}")
         self.opts = opts
         self.runner = Runner(opts)
         self.service = A2FService(opts, self.runner)
@@ -717,6 +755,8 @@ class NimServer:
         }),))
         self.health = grpc_health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self._serving: bool | None = None
+        self.service.on_load = self._health_for_load
         addr = f"{opts.host}:{opts.port}"
         try:
             if opts.secure_mode == "disabled":
@@ -729,9 +769,11 @@ class NimServer:
                 )
                 self.port = self.server.add_secure_port(addr, creds)
         except RuntimeError as e:
+            self.service.close()
             self.runner.close()
             raise ConfigError(f"cannot listen on {addr} ({e}); is the port in use?") from None
         if not self.port:
+            self.service.close()
             self.runner.close()
             raise ConfigError(f"cannot listen on {addr}; is the port in use?")
 
@@ -741,13 +783,24 @@ class NimServer:
 
     def start(self) -> NimServer:
         self.server.start()
-        for name in ("", SERVICE_NAME):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._serving = None
+        self._health_for_load(self.service.active)
         return self
+
+    def _health_for_load(self, n_open: int) -> None:
+        """Health SERVING while a stream slot is free, NOT_SERVING while all --max-streams are in use (so a
+        load balancer or readiness probe sends new streams elsewhere). Called under the service's lock."""
+        serving = n_open < self.opts.max_streams
+        if serving != self._serving:
+            self._serving = serving
+            status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+            for name in ("", SERVICE_NAME):
+                self.health.set(name, status)  # ignored once stop() began the graceful shutdown
 
     def stop(self, grace: float | None = 2.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        self.service.close()
         self.runner.close()
 
     def wait(self) -> None:

@@ -173,3 +173,47 @@ def test_undecodable_message_gets_one_log_line_and_an_error(serve, blob, caplog)
     assert "Traceback" not in text and "Exception deserializing" not in text
     assert len([r for r in caplog.records if "not a valid AudioStream" in r.getMessage()]) == 1
     assert get("nim", url=s.address).infer(speechlike(0.5), RunConfig()).n_frames == 16
+
+
+def _raw_call(address, blobs):
+    with grpc.insecure_channel(address) as ch:
+        rpc = ch.stream_stream(RAW, request_serializer=lambda b: b,
+                               response_deserializer=wire.AnimationDataStream.FromString)
+        return list(rpc(iter(blobs), timeout=20))
+
+
+def _ld(field: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    n, out = len(payload), bytearray([field << 3 | 2])
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out) + payload
+
+
+@pytest.mark.parametrize(
+    "blob, pattern",
+    [
+        # 4 MB of empty emotion entries: 2 million objects if parsed (about 80 MB)
+        (_ld(2, b"\x12\x00" * 2_000_000), r"message 2 \(\d+ bytes\) holds more than 10000 fields or emotion entries"),
+        # one second of audio and one emotion entry with a 700 KB map of made-up names
+        (_ld(2, _ld(1, bytes(SEC)) + _ld(2, b"".join(_ld(2, _ld(1, b"x%06d" % i)) for i in range(70_000)))),
+         r"holds \d+ bytes besides audio \(at most 524288\); send emotions in smaller batches"),
+    ],
+    ids=["millions-of-empty-emotions", "huge-emotion-map"],
+)
+def test_messages_that_would_cost_memory_to_parse_are_refused(serve, blob, pattern):
+    s = serve()
+    out = _raw_call(s.address, [header().SerializeToString(), blob])
+    assert_refused(out, None, pattern)
+
+
+def test_largest_valid_message_is_accepted(serve):
+    """10 s at 144 kHz (2.88 MB) with emotions is within the limits."""
+    s = serve()
+    m = audio(10 * 144000 * 2)
+    m.audio_with_emotion.emotions.append(wire.emotions_msg(0.0, {"joy": 1.0}))
+    out, err = call(s.address, [header(rate=144000), m, eoa()])
+    assert err is None and final_status(out).code == wire.Status.SUCCESS
+    assert kinds(out).count("animation_data") == 301
