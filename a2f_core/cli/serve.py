@@ -29,7 +29,20 @@ def add_parser(sub):
     p.add_argument("--cert", help="server certificate (tls, mtls)")
     p.add_argument("--key", help="server private key (tls, mtls)")
     p.add_argument("--ca", help="CA certificate that client certificates must be signed by (mtls)")
-    p.add_argument("--idle-timeout", type=float, default=30.0, help="seconds without input before a stream ends (30)")
+    p.add_argument(
+        "--idle-timeout", type=float, default=30.0,
+        help="seconds without a message from the client, or without it taking an answer, before a stream ends (30)",
+    )
+    p.add_argument(
+        "--receive-timeout", type=float, default=330.0,
+        help="seconds from a stream's start by which its audio must be complete (end_of_audio); 0 = no limit "
+        "(330: a 300 s clip streamed in real time, plus 30 s)",
+    )
+    p.add_argument(
+        "--min-audio-rate", type=float, default=0.5,
+        help="seconds of audio per second a client must send on average after its first 10 s; slower streams "
+        "are ended so they cannot hold the slots; 0 = no minimum (0.5)",
+    )
     p.add_argument(
         "--segment-seconds",
         type=float,
@@ -82,6 +95,8 @@ def run(args) -> int:
         key=args.key,
         ca=args.ca,
         idle_timeout=args.idle_timeout,
+        receive_timeout=args.receive_timeout,
+        min_audio_rate=args.min_audio_rate,
         tongue=args.tongue,
         segment_seconds=args.segment_seconds,
     )

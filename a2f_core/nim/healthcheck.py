@@ -54,4 +54,8 @@ def check_channel(channel, target, *, timeout: float = 5.0, service: str = "") -
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
     if resp.status == health_pb2.HealthCheckResponse.SERVING:
         return True, f"Service {target.url} is ONLINE"
+    if resp.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+        return False, (
+            f"Service {target.url} answered NOT_SERVING: every stream slot is in use or it is shutting down; retry later"
+        )
     return False, f"Service {target.url} answered {status}; it is not ready to serve"

@@ -148,6 +148,14 @@ def test_serve_option_errors(capsys):
     assert "needs --cert and --key" in capsys.readouterr().err
     assert main(["serve", "--backend", "nope", "--port", "0", "--workers", "0"]) == 2
     assert "unknown backend 'nope'" in capsys.readouterr().err
+    for flag, value, msg in [
+        ("--min-audio-rate", "-1", "--min-audio-rate must be a number of 0 or more, not -1"),
+        ("--receive-timeout", "nan", "--receive-timeout must be a number of 0 or more, not nan"),
+        ("--idle-timeout", "0", "--idle-timeout must be a number above 0, not 0"),
+    ]:
+        assert main(["serve", flag, value, "--port", "0", "--workers", "0", "--backend", TINY]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_perf_with_server_down_reports_failures(tmp_path, capsys):
