@@ -279,6 +279,8 @@ class A2FService(wire.A2FControllerServiceServicer):
                 yield msg
                 stats["send_t"] = None
         finally:
+            if stats["outcome"] == "?":  # closed at a yield: the client cancelled or went away
+                stats["outcome"] = "client went away"
             with self._lock:
                 self.served += 1
                 del self._open[sid]
@@ -507,7 +509,7 @@ class A2FService(wire.A2FControllerServiceServicer):
         return rate
 
     def _frames(
-        self, clip: Clip, start: float, frames: range, pcm: bytes | bytearray, rate: int, emotions, last: bool
+        self, clip: Clip, start: float, frames: range, pcm: Pcm, rate: int, emotions, last: bool
     ) -> Iterator[wire.AnimationDataStream]:
         """Messages for global 30 fps frames ``frames`` from one piece's clip (which starts at ``start`` s):
         weights in header order, the frame's slice of the received PCM, emotion values falling in the frame."""
@@ -535,7 +537,7 @@ class A2FService(wire.A2FControllerServiceServicer):
             bw.time_code = t
             bw.values.extend(w[j].astype(np.float32).tolist())
             ad.audio.time_code = t
-            ad.audio.audio_buffer = bytes(pcm[a:b])
+            ad.audio.audio_buffer = pcm.slice(a, b)
             if inp.get(i) or out.get(i):
                 ad.metadata[wire.EMOTION_AGGREGATE_KEY].CopyFrom(
                     wire.pack_emotion_aggregate(inp.get(i, []), out.get(i, []))
@@ -648,6 +650,37 @@ def _one_line(msg: str, limit: int = 500) -> str:
     return msg if len(msg) <= limit else msg[: limit - 3] + "..."
 
 
+class Pcm:
+    """The received PCM as the chunks that arrived (no joined copy, no growing buffer): len() and
+    slice(a, b) in bytes."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.ends: list[int] = []  # end offset of each chunk
+
+    def append(self, buf: bytes) -> None:
+        if buf:
+            self.chunks.append(buf)
+            self.ends.append(len(self) + len(buf))
+
+    def __len__(self) -> int:
+        return self.ends[-1] if self.ends else 0
+
+    def slice(self, a: int, b: int) -> bytes:
+        import bisect
+
+        b = min(b, len(self))
+        out = []
+        k = bisect.bisect_right(self.ends, a)
+        while a < b and k < len(self.chunks):
+            start = self.ends[k] - len(self.chunks[k])
+            piece = self.chunks[k][a - start : b - start]
+            out.append(piece)
+            a += len(piece)
+            k += 1
+        return b"".join(out)
+
+
 class StreamAudio:
     """A stream's audio as it arrives: the received PCM bytes (echoed back in the frames) and float32
     samples at ``work_rate`` for the backend, resampled chunk by chunk, so a stream never holds more
@@ -656,7 +689,7 @@ class StreamAudio:
     def __init__(self, rate: int, work_rate: int = 0):
         self.rate = rate
         self.work_rate = work_rate if work_rate > 0 else rate
-        self.pcm = bytearray()
+        self.pcm = Pcm()
         self._parts: list[np.ndarray] = []
         self._rs: Any = None
         if self.work_rate != rate:
@@ -665,25 +698,28 @@ class StreamAudio:
             self._rs = soxr.ResampleStream(rate, self.work_rate, 1, dtype="float32", quality="HQ")
 
     def add(self, buf: bytes) -> None:
-        self.pcm += buf
+        self.pcm.append(buf)
         x = np.frombuffer(buf, dtype="<i2").astype(np.float32) / np.float32(32768.0)
         if self._rs is not None:
             x = self._rs.resample_chunk(x)
         if len(x):
             self._parts.append(x)
 
-    def finish(self) -> tuple[bytearray, Audio]:
+    def finish(self) -> tuple[Pcm, Audio]:
         """(the received PCM, the audio for the backend); the latter exactly as long as the former."""
         if self._rs is not None:
             self._parts.append(self._rs.resample_chunk(np.zeros(0, np.float32), last=True))
             self._rs = None
         n_in = len(self.pcm) // 2
         n = int(round(n_in * self.work_rate / self.rate))
-        x = np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
-        self._parts = []
-        if len(x) != n:
-            x = np.pad(x[:n], (0, max(0, n - len(x))))
-        return self.pcm, Audio(x.astype(np.float32, copy=False), self.work_rate, "stream", self.rate, 1)
+        x = np.zeros(n, np.float32)
+        at = 0
+        self._parts.reverse()
+        while self._parts:  # copy part by part, freeing each (no second full copy)
+            part = self._parts.pop()[: n - at]
+            x[at : at + len(part)] = part
+            at += len(part)
+        return self.pcm, Audio(x, self.work_rate, "stream", self.rate, 1)
 
 
 def _read_all(request_iterator, q: queue.Queue, gone: CancelToken) -> None:
