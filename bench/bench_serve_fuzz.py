@@ -50,8 +50,8 @@ RAW = wire.METHOD
 
 # --- the server -------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, code: Path, log: Path, *extra: str):
-        env = dict(os.environ, PYTHONPATH=str(code), GRPC_VERBOSITY="NONE")
+    def __init__(self, code: Path, log: Path, *extra: str, env_extra: dict | None = None):
+        env = dict(os.environ, PYTHONPATH=str(code), GRPC_VERBOSITY="NONE", **(env_extra or {}))
         cmd = [sys.executable, "-m", "a2f_core", "serve", "--port", "0", "--backend", "local", *extra]
         self.log = log
         self._err = log.open("w")
@@ -421,24 +421,33 @@ def rss_run(args, out_dir: Path, n: int) -> dict:
     pcm = (one * reps)[: int(seconds * rate) * 2]
     chunk = rate * 2 * 10
     msgs = [ser(header(rate))] + [ser(audio_msg(pcm[i:i + chunk])) for i in range(0, len(pcm), chunk)] + [EOA]
-    srv = Server(Path(args.code), out_dir / f"rss_server_{n}.log", "--max-streams", str(max(10, n)))
+    env_extra = dict(kv.split("=", 1) for kv in args.server_env)
+    srv = Server(Path(args.code), out_dir / f"rss_server_{n}.log", "--max-streams", str(max(10, n)), env_extra=env_extra)
     base = srv.rss()
-    peak = [0.0, 0.0]
+    peak = [0.0, 0.0, 0.0]  # server RSS, workers RSS, time of the server's peak
     done = threading.Event()
+    t_start = time.monotonic()
+    received: list[float] = []  # when each client had sent everything
 
     def sample():
         while not done.wait(0.1):
             r, _, k = srv.rss()
-            peak[0], peak[1] = max(peak[0], r), max(peak[1], k)
+            if r > peak[0]:
+                peak[0], peak[2] = r, time.monotonic() - t_start
+            peak[1] = max(peak[1], k)
 
     threading.Thread(target=sample, daemon=True).start()
     tally = Tally()
     results: list[tuple[str, int]] = []
     t0 = time.monotonic()
 
+    def sent_all():
+        yield from msgs
+        received.append(time.monotonic() - t_start)
+
     def client():
         with grpc.insecure_channel(srv.address) as ch:
-            outcome, out = run_stream(ch, {"msgs": msgs, "mode": "normal"}, tally, timeout=args.rss_timeout)
+            outcome, out = run_stream(ch, {"msgs": sent_all(), "mode": "normal"}, tally, timeout=args.rss_timeout)
             results.append((outcome, sum(1 for r in out if r.WhichOneof("stream_part") == "animation_data")))
 
     threads = [threading.Thread(target=client) for _ in range(n)]
@@ -453,7 +462,8 @@ def rss_run(args, out_dir: Path, n: int) -> dict:
     srv.stop()
     return {"n": n, "base": base[0], "peak": peak[0], "hwm": hwm, "workers_peak": peak[1], "wall": wall,
             "results": results, "want_frames": frame_count(seconds, 30.0), "alive": alive,
-            "non_finite": tally.non_finite}
+            "non_finite": tally.non_finite, "peak_at": peak[2], "all_sent_at": max(received, default=0.0),
+            "env": env_extra}
 
 
 def main() -> int:
@@ -465,6 +475,7 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=float, default=600.0, help="stop sending new streams after this")
     ap.add_argument("--rss-streams", type=int, nargs="+", default=[10])
     ap.add_argument("--rss-timeout", type=float, default=900.0)
+    ap.add_argument("--server-env", nargs="*", default=[], help="KEY=VALUE for the RSS server's environment")
     ap.add_argument("--skip-fuzz", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--code", default=str(ROOT), help="the source tree whose a2f serve runs (for before/after)")
@@ -502,6 +513,8 @@ def main() -> int:
             print(f"  server process: {r['base']:.0f} MB idle, peak {r['peak']:.0f} MB sampled, VmHWM {r['hwm']:.0f} MB "
                   f"=> {(r['hwm'] - r['base']) / n:.0f} MB per stream; workers peak {r['workers_peak']:.0f} MB "
                   f"(summed); alive {r['alive']}; non-finite values {r['non_finite']}")
+            print(f"  server peak at {r['peak_at']:.0f} s; all audio sent by {r['all_sent_at']:.0f} s; "
+                  f"server environment extra: {r['env'] or 'none'}")
             if ok != n:
                 print(f"  outcomes: {collections.Counter(o for o, _ in r['results'])}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 
 from ..errors import ConfigError
@@ -67,8 +68,24 @@ def local_options(quality: str, workers: int, busy: bool) -> dict:
     return {"quality": q, **({"workers": 1} if workers > 0 else {})}
 
 
+def tune_malloc() -> None:
+    """glibc only: allocations of 1 MiB and more (audio messages, received PCM) always come from mmap, so a
+    freed one goes back to the system at once. By default glibc raises that threshold after the first such
+    free and keeps later ones in per-thread arenas: about 30 MB more per stream of 144 kHz audio sent in
+    10 s messages (bench/results_nim.md)."""
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def run(args) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    tune_malloc()
     from ..nim.server import NimServer, ServeOptions
 
     if args.secure_mode != "disabled" and not (args.cert and args.key):

@@ -395,7 +395,7 @@ class A2FService(wire.A2FControllerServiceServicer):
                     start_time_code_since_epoch=time.time(),
                 )
             )
-            received = StreamAudio(rate, o.work_rate)
+            received = StreamAudio(rate, o.work_rate, o.max_clip_seconds)
             emotions: list[wire.EmotionWithTimeCode] = []
             total = 0
             max_buf = int(round(o.max_buffer_seconds * rate)) * 2
@@ -684,42 +684,43 @@ class Pcm:
 class StreamAudio:
     """A stream's audio as it arrives: the received PCM bytes (echoed back in the frames) and float32
     samples at ``work_rate`` for the backend, resampled chunk by chunk, so a stream never holds more
-    than its PCM plus the working copy (no float64, no second copy of the input rate audio)."""
+    than its PCM plus the working copy (no float64, no joined copies). The working copy is written into
+    one buffer sized for ``max_seconds``, allocated up front but untouched (so not resident) past the
+    audio received."""
 
-    def __init__(self, rate: int, work_rate: int = 0):
+    def __init__(self, rate: int, work_rate: int = 0, max_seconds: float = 300.0):
         self.rate = rate
         self.work_rate = work_rate if work_rate > 0 else rate
         self.pcm = Pcm()
-        self._parts: list[np.ndarray] = []
+        self._x = np.empty(int(max_seconds * self.work_rate) + self.work_rate, np.float32)
+        self._n = 0
         self._rs: Any = None
         if self.work_rate != rate:
             import soxr
 
             self._rs = soxr.ResampleStream(rate, self.work_rate, 1, dtype="float32", quality="HQ")
 
+    def _put(self, x: np.ndarray) -> None:
+        if self._n + len(x) > len(self._x):  # more than max_seconds: grow (the server refuses that earlier)
+            self._x = np.concatenate([self._x[: self._n], np.empty(len(x) + self.work_rate, np.float32)])
+        self._x[self._n : self._n + len(x)] = x
+        self._n += len(x)
+
     def add(self, buf: bytes) -> None:
         self.pcm.append(buf)
-        x = np.frombuffer(buf, dtype="<i2").astype(np.float32) / np.float32(32768.0)
-        if self._rs is not None:
-            x = self._rs.resample_chunk(x)
-        if len(x):
-            self._parts.append(x)
+        x = np.frombuffer(buf, dtype="<i2").astype(np.float32)
+        x *= np.float32(1.0 / 32768.0)
+        self._put(self._rs.resample_chunk(x) if self._rs is not None else x)
 
     def finish(self) -> tuple[Pcm, Audio]:
         """(the received PCM, the audio for the backend); the latter exactly as long as the former."""
         if self._rs is not None:
-            self._parts.append(self._rs.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._put(self._rs.resample_chunk(np.zeros(0, np.float32), last=True))
             self._rs = None
-        n_in = len(self.pcm) // 2
-        n = int(round(n_in * self.work_rate / self.rate))
-        x = np.zeros(n, np.float32)
-        at = 0
-        self._parts.reverse()
-        while self._parts:  # copy part by part, freeing each (no second full copy)
-            part = self._parts.pop()[: n - at]
-            x[at : at + len(part)] = part
-            at += len(part)
-        return self.pcm, Audio(x, self.work_rate, "stream", self.rate, 1)
+        n = int(round(len(self.pcm) // 2 * self.work_rate / self.rate))
+        if self._n < n:
+            self._put(np.zeros(n - self._n, np.float32))
+        return self.pcm, Audio(self._x[:n], self.work_rate, "stream", self.rate, 1)
 
 
 def _read_all(request_iterator, q: queue.Queue, gone: CancelToken) -> None:
