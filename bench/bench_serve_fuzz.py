@@ -2,7 +2,7 @@
 server's memory at 10 maximum-size streams.
 
 Run: .venv/bin/python bench/bench_serve_fuzz.py [--malformed 2100] [--valid-every 20] [--rss-streams 10]
-     [--skip-fuzz] [--skip-rss] [--code DIR]
+     [--skip-fuzz] [--skip-rss] [--code DIR]   (about 8 min at load 5 on 2 cores; writes bench/results/)
 
 Fuzz: a real `a2f serve --backend local` (default flags but --idle-timeout 3) on loopback; 6 client threads
 send the malformed streams (seeded, 14 kinds: garbage and bit-flipped messages, bad values and names,
@@ -25,7 +25,6 @@ import argparse
 import collections
 import math
 import os
-import platform
 import random
 import re
 import subprocess
@@ -39,6 +38,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchlib import Report, add_results_args  # noqa: E402
 
 from a2f_core import audio as audio_mod  # noqa: E402
 from a2f_core.clip import frame_count  # noqa: E402
@@ -466,8 +467,8 @@ def rss_run(args, out_dir: Path, n: int) -> dict:
             "env": env_extra}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--malformed", type=int, default=2100)
     ap.add_argument("--valid-every", type=int, default=20)
     ap.add_argument("--clients", type=int, default=6)
@@ -479,44 +480,68 @@ def main() -> int:
     ap.add_argument("--skip-fuzz", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--code", default=str(ROOT), help="the source tree whose a2f serve runs (for before/after)")
-    args = ap.parse_args()
+    add_results_args(ap)
+    args = ap.parse_args(argv)
     out_dir = ROOT / "out" / "bench_serve_fuzz"
     out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"grpcio {grpc.__version__}; load before: {os.getloadavg()[0]:.2f}; code: {args.code}", flush=True)
-    if not args.skip_fuzz:
-        r = fuzz(args, out_dir)
-        t: Tally = r["tally"]
-        print(f"\nfuzz: {r['sent']} malformed streams + {t.valid_ok + t.valid_bad} valid in {r['wall']:.0f} s "
-              f"({args.clients} clients); load after: {os.getloadavg()[0]:.2f}")
-        print(f"  server alive at the end: {r['alive']} (exit code {r['rc']} after SIGTERM); "
-              f"tracebacks in its log: {r['tracebacks']}; log lines: {r['log_lines']} "
-              f"({r['log_stream_lines']} stream lines)")
-        print("  server log outcomes: " + ", ".join(f"{k} {v}" for k, v in r["server_outcomes"].most_common()))
-        print(f"  frames received: {t.frames}; non-finite weights or emotions: {t.non_finite}")
-        print(f"  valid streams: {t.valid_ok} ok, {t.valid_bad} not ok (of {r['planned_valid']} planned); "
-              f"{t.valid_retries} retries after RESOURCE_EXHAUSTED; longest wait {t.valid_wait_max:.1f} s")
-        for p in t.valid_problems[:10]:
-            print(f"    not ok: {p}")
-        print(f"  server RSS at the end: {r['rss'][0]:.0f} MB (peak {r['rss'][1]:.0f} MB), workers {r['rss'][2]:.0f} MB")
-        print("  outcomes by kind:")
-        for kind in KINDS:
-            c = t.outcomes.get(kind, {})
-            print(f"    {kind:18s} {sum(c.values()):5d}  " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())))
-    if not args.skip_rss:
-        for n in args.rss_streams:
-            r = rss_run(args, out_dir, n)
-            ok = sum(1 for o, f in r["results"] if o == "SUCCESS" and f == r["want_frames"])
-            print(f"\nRSS, {n} streams of 299 s at 144 kHz (86 MB PCM each), sent as fast as possible: "
-                  f"{ok}/{n} SUCCESS with {r['want_frames']} frames in {r['wall']:.0f} s; load after "
-                  f"{os.getloadavg()[0]:.2f}")
-            print(f"  server process: {r['base']:.0f} MB idle, peak {r['peak']:.0f} MB sampled, VmHWM {r['hwm']:.0f} MB "
-                  f"=> {(r['hwm'] - r['base']) / n:.0f} MB per stream; workers peak {r['workers_peak']:.0f} MB "
-                  f"(summed); alive {r['alive']}; non-finite values {r['non_finite']}")
-            print(f"  server peak at {r['peak_at']:.0f} s; all audio sent by {r['all_sent_at']:.0f} s; "
-                  f"server environment extra: {r['env'] or 'none'}")
-            if ok != n:
-                print(f"  outcomes: {collections.Counter(o for o, _ in r['results'])}")
+    with Report(__file__, "`a2f serve` under hostile input: malformed streams, memory at maximum-size streams",
+                args) as rep:
+        print(f"server code: {args.code}; server logs in out/bench_serve_fuzz/\n", flush=True)
+        if not args.skip_fuzz:
+            r = fuzz(args, out_dir)
+            t: Tally = r["tally"]
+            crashes = int(not r["alive"] or r["rc"] not in (0, -15))
+            print(f"fuzz: {r['sent']} malformed streams + {t.valid_ok + t.valid_bad} valid in {r['wall']:.0f} s "
+                  f"({args.clients} client threads, seed {args.seed}); load after: {os.getloadavg()[0]:.2f}\n")
+            print("| what | count |")
+            print("|---|---|")
+            print(f"| server crashed (not alive at the end, or a bad exit code after SIGTERM) | {crashes} "
+                  f"(exit code {r['rc']}) |")
+            print(f"| tracebacks in the server log | {r['tracebacks']} |")
+            print(f"| server log lines / of them per-stream lines | {r['log_lines']} / {r['log_stream_lines']} |")
+            print(f"| frames received / with a non-finite weight or emotion value | {t.frames} / {t.non_finite} |")
+            print(f"| valid streams served correctly / not (of {r['planned_valid']}) | {t.valid_ok} / {t.valid_bad} |")
+            print(f"| valid streams' retries after RESOURCE_EXHAUSTED; longest wait | {t.valid_retries}; "
+                  f"{t.valid_wait_max:.1f} s |")
+            print(f"| server RSS at the end / its peak; worker processes | {r['rss'][0]:.0f} / {r['rss'][1]:.0f} MB; "
+                  f"{r['rss'][2]:.0f} MB |")
+            for p in t.valid_problems[:10]:
+                print(f"\nvalid stream not ok: {p}")
+            print("\nserver log, outcome of each stream: "
+                  + ", ".join(f"{k} {v}" for k, v in r["server_outcomes"].most_common()))
+            print("\n| kind | streams | client saw |")
+            print("|---|---|---|")
+            for kind in KINDS:
+                c = t.outcomes.get(kind, {})
+                print(f"| {kind} | {sum(c.values())} | " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) + " |")
+            problems = crashes + r["tracebacks"] + t.non_finite + t.valid_bad
+            rep.metric("fuzz_problems", problems, "",
+                       "crashes + tracebacks + non-finite values sent + valid streams not served")
+            rep.metric("fuzz_malformed", r["sent"], "streams", "malformed streams sent")
+            rep.metric("fuzz_valid_ok", t.valid_ok, "streams", "valid streams interleaved, served correctly")
+            rep.metric("fuzz_non_finite", t.non_finite, "frames", "frames with a non-finite value")
+            rep.metric("fuzz_wall_s", round(r["wall"], 1), "s", "fuzz wall time")
+        if not args.skip_rss:
+            for n in args.rss_streams:
+                r = rss_run(args, out_dir, n)
+                ok = sum(1 for o, f in r["results"] if o == "SUCCESS" and f == r["want_frames"])
+                per = (r["hwm"] - r["base"]) / n
+                print(f"\nRSS, {n} stream(s) of 299 s at 144 kHz (86 MB of PCM each) in 10 s messages, sent as fast "
+                      f"as loopback takes them: {ok}/{n} SUCCESS with all {r['want_frames']} frames in "
+                      f"{r['wall']:.0f} s; load after {os.getloadavg()[0]:.2f}\n")
+                print("| server process idle | peak (sampled every 0.1 s) | VmHWM | per stream | worker processes' "
+                      "peak (summed) | non-finite values |")
+                print("|---|---|---|---|---|---|")
+                print(f"| {r['base']:.0f} MB | {r['peak']:.0f} MB at {r['peak_at']:.0f} s | {r['hwm']:.0f} MB | "
+                      f"{per:.0f} MB | {r['workers_peak']:.0f} MB | {r['non_finite']} |")
+                if r["env"]:
+                    print(f"\nserver environment extra: {r['env']}")
+                if ok != n:
+                    print(f"\noutcomes: {collections.Counter(o for o, _ in r['results'])}")
+                rep.metric(f"rss{n}_server_mb", round(r["hwm"]), "MB", f"server VmHWM at {n} streams of 299 s at 144 kHz")
+                rep.metric(f"rss{n}_per_stream_mb", round(per), "MB", f"(VmHWM - idle) / {n}")
+                rep.metric(f"rss{n}_workers_mb", round(r["workers_peak"]), "MB", "worker processes' peak RSS, summed")
+                rep.metric(f"rss{n}_ok", ok, "streams", "streams served with every frame")
     return 0
 
 

@@ -64,6 +64,7 @@ RUNS = [
     Run("bench_nim_perf", "bench_nim_perf.py"),
     Run("bench_nim_perf-fast", "bench_nim_perf.py", ["--quality", "fast"]),
     Run("bench_nim_perf-busy1", "bench_nim_perf.py", ["--busy", "1"]),
+    Run("bench_serve_fuzz", "bench_serve_fuzz.py"),
     Run("sweep_asr", "sweep_asr.py"),
 ]
 
@@ -135,6 +136,16 @@ INDEX: list[tuple[str, list[Row]]] = [
              ("cases", "bench_bad_input", "cases")], ("<=", 0), checked=4,
             before="issue #13's audit of 192 inputs: 14 tracebacks, 19 unclear, 5 silent wrong, partial CSVs; "
                    "these 252 cases on main at 6e5f6c1: 21 / 46 / 19 / 2 (results/bench_bad_input-before.md)"),
+        Row("`a2f serve`, ≥ 2,000 malformed streams with valid ones interleaved: crashes + tracebacks + non-finite "
+            "values sent + valid streams not served (#13)", "0",
+            [("problems", "bench_serve_fuzz", "fuzz_problems"), ("malformed streams", "bench_serve_fuzz", "fuzz_malformed"),
+             ("valid served", "bench_serve_fuzz", "fuzz_valid_ok")], ("<=", 0), checked=1,
+            before="issue #13: no crash in 2,100 streams, but NaN/inf weights sent with SUCCESS and a 5-line traceback "
+            "per undecodable message"),
+        Row("`a2f serve`, 10 streams of 299 s at 144 kHz: server process peak memory (#13)", "≤ 2 GB",
+            [("server", "bench_serve_fuzz", "rss10_server_mb"), ("per stream", "bench_serve_fuzz", "rss10_per_stream_mb"),
+             ("worker processes", "bench_serve_fuzz", "rss10_workers_mb")], ("<=", 2048), checked=1,
+            before="issue #13: about 1 GB per stream (3.4 GB for four)"),
         Row("extension zip size (#5)", "< 100 MB",
             [("largest", "bench_extension", "zip_max_mb"), ("smallest", "bench_extension", "zip_min_mb")], ("<", 100),
             f"69.6 (windows-x64) – 83.9 MB (macos-x64) ({S1})"),
