@@ -139,12 +139,15 @@ INDEX: list[tuple[str, list[Row]]] = [
         Row("`a2f serve`, ≥ 2,000 malformed streams with valid ones interleaved: crashes + tracebacks + non-finite "
             "values sent + valid streams not served (#13)", "0",
             [("problems", "bench_serve_fuzz", "fuzz_problems"), ("malformed streams", "bench_serve_fuzz", "fuzz_malformed"),
-             ("valid served", "bench_serve_fuzz", "fuzz_valid_ok")], ("<=", 0), checked=1,
+             ("valid served", "bench_serve_fuzz", "fuzz_valid_ok"),
+             ("before the change (--code at main 6e5f6c1): problems", "bench_serve_fuzz-before", "fuzz_problems"),
+             ("non-finite frames", "bench_serve_fuzz-before", "fuzz_non_finite")], ("<=", 0), checked=1,
             before="issue #13: no crash in 2,100 streams, but NaN/inf weights sent with SUCCESS and a 5-line traceback "
             "per undecodable message"),
         Row("`a2f serve`, 10 streams of 299 s at 144 kHz: server process peak memory (#13)", "≤ 2 GB",
             [("server", "bench_serve_fuzz", "rss10_server_mb"), ("per stream", "bench_serve_fuzz", "rss10_per_stream_mb"),
-             ("worker processes", "bench_serve_fuzz", "rss10_workers_mb")], ("<=", 2048), checked=1,
+             ("worker processes", "bench_serve_fuzz", "rss10_workers_mb"),
+             ("before the change, 1 stream", "bench_serve_fuzz-before", "rss1_per_stream_mb")], ("<=", 2048), checked=1,
             before="issue #13: about 1 GB per stream (3.4 GB for four)"),
         Row("extension zip size (#5)", "< 100 MB",
             [("largest", "bench_extension", "zip_max_mb"), ("smallest", "bench_extension", "zip_min_mb")], ("<", 100),
