@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["bench_local_rtf.py", "--repeat", "2"],
     ["bench_local_quality.py"],
+    ["bench_words.py"],
     ["bench_keys.py"],
     ["bench_nim_perf.py"],
     ["bench_nim_perf.py", "--quality", "fast"],
