@@ -89,7 +89,15 @@ def main() -> None:
     ap.add_argument("--words-model", default=None, help="a CTranslate2 Whisper folder (default: as the backend finds)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-rtf", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true")
     args = ap.parse_args()
+    if not args.skip_quality:
+        quality_table(args)
+    if not args.skip_rtf:
+        rtf_table(args)
+
+
+def quality_table(args: argparse.Namespace) -> None:
     whisper = LocalBackend(workers=1, words_model=args.words_model)
     sphinx = LocalBackend(workers=1, words_model="pocketsphinx")
     print(f"recogniser: {whisper.words.label}; cores {os.cpu_count()}; load {os.getloadavg()[0]:.2f}\n")
@@ -102,8 +110,10 @@ def main() -> None:
             q = quality(b, folder)
             print(f"| {name} | {label} | {q['clips']} | {q['closure']:.3f} ({q['n_bilabial']}) | {q['open_shut']:.3f} | "
                   f"{q['rounding']:.3f} | {q['wer']:.3f} ({q['words']}) | {q['whisper_clips']} |", flush=True)
-    if args.skip_rtf:
-        return
+
+
+def rtf_table(args: argparse.Namespace) -> None:
+    print(f"\nload before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n| set (joined) | seconds | RTF transcript | RTF no transcript, pocketsphinx | RTF no transcript, Whisper |")
     print("|---|---|---|---|---|")
     pw = LocalBackend(workers=args.workers, words_model=args.words_model)
@@ -116,6 +126,11 @@ def main() -> None:
         r_ps = rtf(ps, audio, None, args.repeat)
         r_w = rtf(pw, audio, None, args.repeat)
         print(f"| {name} | {audio.duration:.1f} | {r_text:.3f} | {r_ps:.3f} | {r_w:.3f} |", flush=True)
+    one = FIXTURES / "more" / "jfk_ask_not"  # one ordinary ~10 s line
+    audio = audio_mod.load(one.with_suffix(".wav"))
+    text = json.loads(one.with_suffix(".json").read_text())["transcript"]
+    r_text, r_ps, r_w = rtf(pw, audio, text, args.repeat), rtf(ps, audio, None, args.repeat), rtf(pw, audio, None, args.repeat)
+    print(f"| one clip ({one.name}) | {audio.duration:.1f} | {r_text:.3f} | {r_ps:.3f} | {r_w:.3f} |", flush=True)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
