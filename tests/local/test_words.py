@@ -193,3 +193,12 @@ def test_a_folder_that_is_not_a_whisper_model_is_a_one_line_error(tmp_path):
 def test_written_forms_are_read_as_spoken():
     assert ph.words_of(words.spoken("The 15th century, Dr. Lee, 21st & 50%")) == [
         "the", "fifteenth", "century", "doctor", "lee", "twenty", "first", "and", "fifty", "percent"]
+
+
+def test_a_broken_model_folder_is_a_clear_error_when_it_is_used(tmp_path):
+    for f, data in (("model.bin", b"not a model"), ("config.json", b"{}"), ("vocabulary.txt", b"a\n")):
+        (tmp_path / f).write_bytes(data)
+    meta, audio = _load(NATURAL, NAMES[0])
+    with pytest.raises(BackendError, match="could not be loaded") as e:
+        LocalBackend(workers=1, words_model=str(tmp_path)).infer(audio, RunConfig())
+    assert str(tmp_path) in str(e.value) and "\n" not in str(e.value)

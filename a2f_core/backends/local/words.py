@@ -203,14 +203,24 @@ def model(path: str, threads: int = 1) -> Any:
     key = (path, threads)
     with _LOCK:
         if key not in _MODELS:
-            import ctranslate2
-
             try:
-                _MODELS[key] = ctranslate2.models.Whisper(
-                    path, device="cpu", compute_type="int8", intra_threads=threads, inter_threads=1
-                )
-            except (RuntimeError, ValueError, OSError) as e:
-                raise BackendError(f"words model '{path}' could not be loaded: {e}") from e
+                import ctranslate2
+            except (ImportError, OSError) as e:  # e.g. a wheel whose native library does not load here
+                raise BackendError(f"Whisper cannot start here (ctranslate2: {e}); use '--words-model pocketsphinx' "
+                                   "(add-on preference Words model: pocketsphinx) or reinstall ctranslate2") from e
+            last: Exception | None = None
+            for compute in ("int8", "default"):  # int8 where the CPU has it (x86-64, arm64), else the model's type
+                try:
+                    _MODELS[key] = ctranslate2.models.Whisper(
+                        path, device="cpu", compute_type=compute, intra_threads=threads, inter_threads=1
+                    )
+                    break
+                except ValueError as e:
+                    last = e
+                except (RuntimeError, OSError) as e:
+                    raise BackendError(f"words model '{path}' could not be loaded: {e}") from e
+            else:
+                raise BackendError(f"words model '{path}' could not be loaded: {last}")
         return _MODELS[key]
 
 
