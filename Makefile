@@ -34,7 +34,7 @@ PYTEST = run_pytest() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; r
 help:
 	@echo "make demo   - set up and run the bundled CPU backend on the shipped sample clip"
 	@echo "make test   - lint, type check, and run the test suite on Blender $(BPY_MAIN), $(BPY_OLD), $(BPY_NEW)"
-	@echo "make bench  - run the benchmarks in bench/ (results go in bench/RESULTS.md by hand)"
+	@echo "make bench  - run every benchmark in bench/; each writes bench/results/<name>.md, then bench/RESULTS.md's index is rewritten (BENCH_ARGS=--quick: only the cheap ones)"
 	@echo "make addon  - build the Blender extension zips into dist/ (validated with Blender's validator)"
 
 $(VENV)/.ok: $(DEPS)
@@ -71,7 +71,7 @@ test-b313: .venv-b313/.ok
 test: lint test-main test-b42 test-b313
 
 bench: $(VENV)/.ok
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 addon: $(VENV)/.ok
 	$(BIN)/python build_addon.py

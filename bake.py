@@ -14,12 +14,13 @@ import argparse
 import sys
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from a2f_core import pipeline  # noqa: E402  (after the path above: the repo's own a2f_core)
 
 
 def script_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -36,22 +37,25 @@ def parse(args: list[str]) -> argparse.Namespace:
     src.add_argument("--audio", help="audio file, or a folder: one take per audio file")
     src.add_argument("--clip", help="an A2F animation_frames.csv or Omniverse .json to bake without inference")
     p.add_argument("--object", action="append", required=True, help="target mesh object (repeat for several)")
-    p.add_argument("--preset", default="claire", help="character preset (claire, mark, james) or a YAML file")
+    p.add_argument("--preset", default=pipeline.DEFAULT_PRESET,
+                   help="character preset (claire, mark, james) or a YAML file")
     p.add_argument("--emotion", default="", help="emotion preset name")
-    p.add_argument("--emotion-strength", type=float, default=0.6)
+    p.add_argument("--emotion-strength", type=float, default=None,
+                   help=f"scale of the emotion preset, 0..1 (default {pipeline.DEFAULT_EMOTION_STRENGTH:g})")
     p.add_argument("--transcript", default="", help="the spoken words, or a .txt file, for every audio file "
                    "(default: each audio file's .txt twin, line.wav -> line.txt, when there is one)")
     p.add_argument("--script", default="", help="dialogue script, CSV or TSV: a file-name column and a text column; "
                    "each audio file's line is its transcript (files not in it use their .txt twin)")
-    p.add_argument("--backend", default="local", help="local | nim | sdk")
+    p.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, help="local | nim | sdk")
     p.add_argument("--mapping", default="arkit", help="rig mapping preset name or YAML file")
-    p.add_argument("--start-frame", type=int, default=0, help="scene frame of the audio start (default 0)")
+    p.add_argument("--start-frame", type=int, default=pipeline.DEFAULT_START_FRAME,
+                   help=f"scene frame of the audio start (default {pipeline.DEFAULT_START_FRAME})")
     p.add_argument("--fps-mode", default="SUBFRAME", choices=["SUBFRAME", "RESAMPLE", "SCENE"],
                    help="60 fps samples on subframes | resample to the scene rate | set the scene to 60 fps")
     p.add_argument("--existing-action", default="KEEP", choices=["KEEP", "NLA"])
     p.add_argument("--nla", action="store_true", help="also put each take on an NLA track")
     p.add_argument("--no-sound", action="store_true", help="do not add a sound strip")
-    p.add_argument("--jobs", type=int, default=1, help="inferences run at once for a folder (threads)")
+    p.add_argument("--jobs", type=int, default=pipeline.DEFAULT_JOBS, help="inferences run at once for a folder")
     p.add_argument("--export", default="", help="out.glb | out.gltf | out.fbx (for a folder: <stem>_<take>.<ext>)")
     p.add_argument("--save", default="", help="save the baked scene as this .blend")
     p.add_argument("--heard-dir", default="", help="write the words recognised for each audio file without a "
@@ -79,11 +83,9 @@ def parse(args: list[str]) -> argparse.Namespace:
 def backend_options(a: argparse.Namespace) -> dict:
     """The options the chosen backend's constructor takes (the registry filters by its signature).
 
-    No API key option: a key on the command line leaks into shell history and process lists; the nim
-    backend reads $NVCF_API_KEY itself."""
-    from a2f_core import backends
-
-    opts, _ = backends.split_options(a.backend, {
+    No API key option: a key on the command line leaks into shell history and process lists; the key
+    comes from $NVCF_API_KEY."""
+    opts, _ = pipeline.backend_options(a.backend, {
         "url": a.url, "secure_mode": a.secure_mode, "root_cert_path": a.root_cert_path,
         "client_cert_path": a.client_cert_path, "client_key_path": a.client_key_path,
         "function_id": a.function_id, "timeout": a.timeout,
@@ -105,26 +107,23 @@ def run(args: list[str]) -> int:
     from addon.bake import core
 
     a = parse(args)
-    if a.audio and Path(a.audio).is_dir():
-        inputs = core.audio_files(a.audio)
-        if not inputs:
-            print(f"bake.py: {a.audio}: no audio files (.wav .flac .ogg .mp3) in this folder", file=sys.stderr)
-            return 2
-    else:
-        inputs = [Path(a.audio or a.clip)]
-    if a.script:
-        if a.transcript:
-            print("bake.py: --transcript and --script both give the words; pass one of them", file=sys.stderr)
-            return 2
-        try:
-            script = core.script_for(a.script)
-        except A2FError as e:
-            print(f"bake.py: {e}", file=sys.stderr)
-            return e.exit_code
-        missing = [f.name for f in inputs if script.text_for(f) is None] if a.audio else []
-        if missing:
-            print(f"note: {len(missing)} of {len(inputs)} audio files are not in {script.path.name} (e.g. "
-                  f"{', '.join(missing[:3])}); a .txt twin is used, else the speech is recognised")
+    try:
+        inputs, _ = pipeline.inputs(a.audio) if a.audio else ([Path(a.clip)], False)
+        if a.script and a.transcript:
+            raise A2FError("--transcript and --script both give the words; pass one of them")
+        if a.emotion_strength is not None and not a.emotion:
+            raise A2FError("--emotion-strength needs --emotion NAME (the emotion preset to scale)")
+        script = core.script_for(a.script) if a.script else None
+        runner = None
+        if a.audio:  # one backend for the whole batch (one NIM channel: its round robin spreads the files)
+            runner = pipeline.Runner(a.backend, backend_options(a))
+            runner.check_available()
+    except A2FError as e:
+        print(f"bake.py: {e}", file=sys.stderr)
+        return e.exit_code
+    if script is not None and a.audio:
+        for note in pipeline.script_notes(script, inputs):
+            print(note)
     if a.heard_dir and Path(a.heard_dir).exists() and not Path(a.heard_dir).is_dir():
         print(f"bake.py: --heard-dir {a.heard_dir}: this is a file, not a folder; pick a folder", file=sys.stderr)
         return 2
@@ -133,8 +132,10 @@ def run(args: list[str]) -> int:
     for f in inputs:
         specs.append(core.BakeSpec(
             objects=a.object, audio=str(f) if a.audio else "", clip=str(f) if a.clip else "",
-            transcript=a.transcript, script=a.script, backend=a.backend, backend_options=backend_options(a), character=a.preset,
-            emotion=a.emotion, emotion_strength=a.emotion_strength, mapping=a.mapping, start_frame=a.start_frame,
+            transcript=a.transcript, script=a.script, backend=a.backend, character=a.preset,
+            emotion=a.emotion,
+            emotion_strength=pipeline.DEFAULT_EMOTION_STRENGTH if a.emotion_strength is None else a.emotion_strength,
+            mapping=a.mapping, start_frame=a.start_frame,
             fps_mode=a.fps_mode, existing_action=a.existing_action, push_to_nla=a.nla, add_sound_strip=not a.no_sound,
             export=export_path(a.export, f.stem, many),
         ))
@@ -162,34 +163,33 @@ def run(args: list[str]) -> int:
 
     def compute(item):
         f, job = item
-        core.compute(job)
+        core.compute(job, runner=runner)
         return job
 
     heard: list[tuple[str, str]] = []  # (audio file, words) of takes baked from recognised words
-    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        futures = [(f, job, pool.submit(compute, (f, job))) for f, job in jobs]
-        for i, (f, job, fut) in enumerate(futures, 1):
-            try:
-                fut.result()
-                rep = core.write(job)  # main thread
-            except Exception as e:
-                fail(f, e)
-                continue
-            print(f"[{i}/{total}] {f.name}: {rep.summary()}" + (f" -> {rep.export}" if rep.export else ""))
-            for note in rep.notes:
-                print(f"        {note}")
-            for warning in rep.warnings:
-                print(f"        warning: {warning}")
-            if rep.heard is not None:
-                heard.append((f.name, rep.heard))
-                print(f'        heard (no transcript): "{rep.heard}"' if rep.heard else "        heard no words")
-                if a.heard_dir and rep.heard:
-                    try:
-                        Path(a.heard_dir).mkdir(parents=True, exist_ok=True)
-                        (Path(a.heard_dir) / f"{f.stem}.txt").write_text(rep.heard + "\n", encoding="utf-8")
-                    except OSError as e:
-                        print(f"        warning: could not write the heard words to {a.heard_dir}: {e.strerror}")
-            rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
+    for i, ((f, job), _, err) in enumerate(pipeline.each(compute, jobs, a.jobs), 1):
+        try:
+            if err is not None:
+                raise err
+            rep = core.write(job)  # main thread
+        except Exception as e:
+            fail(f, e)
+            continue
+        print(f"[{i}/{total}] {f.name}: {rep.summary()}" + (f" -> {rep.export}" if rep.export else ""))
+        for note in rep.notes:
+            print(f"        {note}")
+        for warning in rep.warnings:
+            print(f"        warning: {warning}")
+        if rep.heard is not None:
+            heard.append((f.name, rep.heard))
+            print(f'        heard (no transcript): "{rep.heard}"' if rep.heard else "        heard no words")
+            if a.heard_dir and rep.heard:
+                try:
+                    Path(a.heard_dir).mkdir(parents=True, exist_ok=True)
+                    (Path(a.heard_dir) / f"{f.stem}.txt").write_text(rep.heard + "\n", encoding="utf-8")
+                except OSError as e:
+                    print(f"        warning: could not write the heard words to {a.heard_dir}: {e.strerror}")
+        rows.append((f.name, "ok", rep.timings, ", ".join(rep.actions)))
     if a.save and any(r[1] == "ok" for r in rows):
         import bpy
 

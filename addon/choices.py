@@ -5,7 +5,7 @@ Blender keeps only pointers to enum item strings, so every list lives in a modul
 
 from __future__ import annotations
 
-from a2f_core import backends, retarget
+from a2f_core import backends, presets, retarget
 
 _cache: dict[str, list] = {}
 _backend_status: dict[str, tuple[bool, str]] = {}
@@ -20,7 +20,7 @@ def refresh_backends(options_by_name: dict | None = None, *, probe_network: bool
 
     A network backend is not contacted when Blender's online access is off and its URL is not loopback.
     """
-    from .operators.connection import online_blocked
+    from .preferences import online_blocked
 
     options_by_name = dict(options_by_name or {})
     _backend_status.clear()
@@ -30,7 +30,7 @@ def refresh_backends(options_by_name: dict | None = None, *, probe_network: bool
         blocked = online_blocked(url)
         if blocked or not probe_network:
             skipped[name] = blocked or "press Refresh (or Check Connection) to contact the server"
-    av = _available_except(options_by_name, set(skipped))
+    av = backends.available(skip=set(skipped), **options_by_name)
     for name, a in av.items():
         _backend_status[name] = (a.ok, a.reason)
     for name, reason in skipped.items():
@@ -44,18 +44,12 @@ def refresh_backends(options_by_name: dict | None = None, *, probe_network: bool
     return dict(_backend_status)
 
 
-def _available_except(options_by_name: dict, skip: set[str]) -> dict:
-    from a2f_core.backends.base import Availability
-
-    out = {}
-    for n in backends.names():
-        if n in skip:
-            continue
-        try:
-            out[n] = backends.get(n, **options_by_name.get(n, {})).availability()
-        except Exception as e:  # a broken backend must not hide the others
-            out[n] = Availability(False, str(e))
-    return out
+def parameters_applied(name: str) -> frozenset[str] | None:
+    """The face parameters backend ``name`` applies (None: all of them, or the backend cannot load)."""
+    try:
+        return backends.backend_class(name).capabilities.parameters
+    except Exception:
+        return None
 
 
 def backend_status(name: str) -> tuple[bool, str]:
@@ -70,13 +64,7 @@ def backend_items(self, context):
 
 def character_items(self, context):
     if "character" not in _cache:
-        names = ["claire", "mark", "james"]
-        try:
-            from a2f_core import presets
-
-            names = list(presets.list_characters()) or names
-        except Exception:
-            pass
+        names = presets.list_characters()
         items = [(n, n.title(), f"NVIDIA's {n.title()} character preset", i) for i, n in enumerate(names)]
         items.append(("CUSTOM", "Custom YAML", "A run-time YAML file", len(items)))
         _cache["character"] = items
@@ -85,13 +73,7 @@ def character_items(self, context):
 
 def emotion_items(self, context):
     if "emotion" not in _cache:
-        names: list[str] = []
-        try:
-            from a2f_core import presets
-
-            names = list(presets.list_emotions())
-        except Exception:
-            pass
+        names = presets.list_emotions()
         items = [("NONE", "None", "No emotion preset", 0)]
         items += [(n, n.replace("_", " ").title(), f"Emotion preset {n}", i + 1) for i, n in enumerate(names)]
         _cache["emotion"] = items

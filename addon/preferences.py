@@ -116,3 +116,12 @@ def local_options(prefs) -> dict:
 def is_loopback(url: str) -> bool:
     host = url.split("://")[-1]
     return host.startswith(LOOPBACK_HOSTS)
+
+
+def online_blocked(url: str) -> str | None:
+    """Why a URL may not be contacted: Blender's "Allow Online Access" is off and the host is not loopback."""
+    if is_loopback(url) or getattr(bpy.app, "online_access", True):
+        return None
+    how = ("it was turned off on the command line (--offline-mode)" if getattr(bpy.app, "online_access_override", False)
+           else "enable it in Preferences > System > Network")
+    return f"{url}: online access is disabled in Blender; {how}, or use a NIM on this machine (127.0.0.1)"

@@ -5,20 +5,21 @@ transcripts and once with a `.txt` twin beside every file; `--jobs 1` and `--job
 a fresh process, as a user runs it, so the times include start-up (Python, worker processes, for bake.py
 also the bpy module and the .blend). The scene is the demo head built by `addon.demo_rig`.
 
-    .venv/bin/python bench/bench_batch.py
+    .venv/bin/python bench/bench_batch.py [--jobs 1 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import Report, add_results_args
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -53,9 +54,16 @@ def timed(cmd: list[str]) -> float:
     return dt
 
 
-def main() -> None:
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to time")
+    add_results_args(ap)
+    args = ap.parse_args(argv)
+    with Report(__file__, "Batch speed: a folder of lines through `a2f infer DIR` and bake.py", args) as rep:
+        run(args, rep)
+
+
+def run(args: argparse.Namespace, rep: Report) -> None:
     print("| tool | transcripts | jobs | audio | wall s | RTF |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +72,7 @@ def main() -> None:
         for transcripts in (False, True):
             folder = Path(tmp) / ("with_text" if transcripts else "no_text")
             audio = make_folder(folder, transcripts)
-            for jobs in (1, 2):
+            for jobs in args.jobs:
                 runs = {
                     "a2f infer": [sys.executable, "-m", "a2f_core", "infer", str(folder), "--jobs", str(jobs),
                                   "-o", str(Path(tmp) / "out"), "--skip-print-to-files"],
@@ -75,7 +83,9 @@ def main() -> None:
                     dt = timed(cmd)
                     print(f"| {tool} | {'yes' if transcripts else 'no'} | {jobs} | {audio:.1f} s | {dt:.2f} | "
                           f"{dt / audio:.3f} |", flush=True)
-    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+                    key = f"{tool.split()[0].replace('.py', '')}_{'text' if transcripts else 'notext'}_jobs{jobs}_s"
+                    rep.metric(key, round(dt, 2), "s", f"{tool}, {len(list(folder.glob('*.wav')))} files "
+                               f"({audio:.1f} s), {'.txt twins' if transcripts else 'no transcripts'}, --jobs {jobs}")
 
 
 if __name__ == "__main__":

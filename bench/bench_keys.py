@@ -2,7 +2,8 @@
 (keyframe_points.add + foreach_set) versus per-key keyframe_insert, in one run.
 
 Per-key inserts grow faster than linearly, so they are timed on short clips and the 10-minute figure is
-extrapolated with the measured power law (printed with its exponent). Writes bench/results_blender.md.
+extrapolated with the measured power law (printed with its exponent). Writes bench/results/bench_keys.md
+(+ .json); the earlier hand-kept numbers are in bench/results_blender.md.
 
     .venv/bin/python bench/bench_keys.py [--minutes 10] [--per-key-frames 300,600,1200]
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
+from benchlib import Report, add_results_args  # noqa: E402
 
 from a2f_core.names import ARKIT_52  # noqa: E402
 from addon import demo_rig  # noqa: E402
@@ -66,29 +67,18 @@ def per_key(n: int) -> float:
     return time.perf_counter() - t0
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def load() -> str:
-    try:
-        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--per-key-frames", default="300,600,1200")
-    p.add_argument("--out", default=str(ROOT / "bench" / "results_blender.md"))
+    add_results_args(p)
     a = p.parse_args(argv)
+    with Report(__file__, "Key-write benchmark: bulk writer vs per-key keyframe_insert", a) as rep:
+        run(a, rep)
+    return 0
+
+
+def run(a: argparse.Namespace, rep: Report) -> None:
     n_full = int(a.minutes * 60 * 60)
     rows = []
     bulk_times = {}
@@ -115,27 +105,24 @@ def main(argv: list[str]) -> int:
     same = pk[n_same] / bulk(n_same)[0]
     speedup = est / bulk_times[n_full]
     header = [
-        "# Key-write benchmark (bench/bench_keys.py)",
-        "",
-        f"- Machine: {cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, Blender (bpy) {bpy.app.version_string}",
-        f"- Load average at the end of the run: {load()} (the box is shared: higher load, slower numbers)",
-        f"- Data: 52 ARKit shape keys on the demo head, 60 keys per second of audio; {time.strftime('%Y-%m-%d')}",
+        f"Data: 52 ARKit shape keys on the demo head, 60 keys per second of audio, Blender (bpy) "
+        f"{bpy.app.version_string}",
         "",
         "| method | keyframes per curve | time | note |",
         "|---|---|---|---|",
     ]
     footer = [
         "",
-        f"- 10 min x 52 channels with the bulk writer: **{bulk_times[n_full]:.3f} s** (target <= 0.4 s).",
+        f"- {a.minutes:g} min x 52 channels with the bulk writer: **{bulk_times[n_full]:.3f} s** (target <= 0.4 s).",
         f"- Per-key `keyframe_insert` at the same length: ~{est:.0f} s extrapolated (exponent {k:.2f}); "
         f"**bulk is ~{speedup:,.0f}x faster** (target >= 500x).",
         f"- Measured side by side at {n_same} frames: bulk is {same:,.0f}x faster.",
     ]
-    text = "\n".join(header + rows + footer) + "\n"
-    Path(a.out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    print("\n" + "\n".join(header + rows + footer))
+    rep.metric("bulk_full_s", round(bulk_times[n_full], 3), "s",
+               f"bulk key write, {a.minutes:g} min x 52 channels (best of 3)")
+    rep.metric("speedup_extrapolated", round(speedup), "x", "bulk vs per-key keyframe_insert (per-key extrapolated)")
+    rep.metric("speedup_measured", round(same), "x", f"bulk vs per-key, measured side by side at {n_same} frames")
 
 
 if __name__ == "__main__":

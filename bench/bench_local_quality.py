@@ -13,7 +13,8 @@ a2f_core/backends/local/evaluate.py for the exact rules.
 
 The same is reported for the natural-speech set in tests/fixtures/natural (5 LibriVox utterances from
 pocketsphinx's test data; their reference phones are pocketsphinx's own alignment to the transcript, so
-partly self-referential; see its README.md). ``--set espeak|natural|all`` picks the sets.
+partly self-referential; see its README.md), and for the wider natural set in tests/fixtures/more. Each set is
+also joined back to back and decoded on all cores (quality and wall time). ``--set`` picks the sets.
 
     .venv/bin/python bench/bench_local_quality.py [--set all]
 """
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
 from a2f_core.backends.local import LocalBackend
@@ -39,15 +41,29 @@ SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural", "more": FIXTURES / 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", choices=[*SETS, "all"], default="all", help="fixture set(s) to score")
+    add_results_args(ap)
     args = ap.parse_args()
-    for name, folder in SETS.items():
-        if args.set in (name, "all"):
-            print(f"\n## {name} ({folder.relative_to(FIXTURES.parent.parent)})\n")
-            report(LocalBackend(workers=1), folder)
-            report_joined(LocalBackend(), folder)
+    with Report(__file__, "Bundled CPU backend: lip-sync quality against known phones", args) as rep:
+        for name, folder in SETS.items():
+            if args.set in (name, "all"):
+                print(f"\n## {name} ({folder.relative_to(FIXTURES.parent.parent)})\n")
+                totals = report(LocalBackend(workers=1), folder)
+                for with_text, (c, o, r, lag, mx, jr, rtf, (nb, no, nr)) in totals.items():
+                    tag = f"{name}_{'text' if with_text else 'notext'}"
+                    how = f"{name} set, {'with' if with_text else 'without'} a transcript"
+                    rep.metric(f"{tag}_closure", round(c, 2), f"of {nb}", f"p/b/m closed, {how}")
+                    rep.metric(f"{tag}_open_shut", round(o, 2), f"of {no}", f"open vowels shut, {how}")
+                    rep.metric(f"{tag}_rounding", round(r, 2), f"of {nr}", f"oo/oh/w rounded, {how}")
+                    rep.metric(f"{tag}_jaw_lag_ms", round(lag), "ms", f"mean abs jaw lag (max {mx:.0f} ms), {how}")
+                    rep.metric(f"{tag}_jaw_r", round(jr, 2), "", f"mean jaw correlation r, {how}")
+                    rep.metric(f"{tag}_cpu_rtf", round(rtf, 3), "", f"RTF in one process, {how}")
+                for with_text, secs in report_joined(LocalBackend(), folder).items():
+                    rep.metric(f"{name}_joined_{'text' if with_text else 'notext'}_s", round(secs, 2), "s",
+                               f"{name} set joined, {'with' if with_text else 'without'} a transcript, all cores, "
+                               "wall time (cold for the first)")
 
 
-def report(backend: LocalBackend, folder: Path) -> None:
+def report(backend: LocalBackend, folder: Path) -> dict:
     names = sorted(p.stem for p in folder.glob("*.json"))
     print("| transcript | fixture | path | closure | open shut | rounding | jaw lag ms | jaw r |")
     print("|---|---|---|---|---|---|---|---|")
@@ -83,10 +99,11 @@ def report(backend: LocalBackend, folder: Path) -> None:
     for with_text, (c, o, r, lag, mx, jr, rtf, (nb, no, nr)) in totals.items():
         print(f"| {'yes' if with_text else 'no'} | {c:.2f} of {nb} | {o:.2f} of {no} | {r:.2f} of {nr} | {lag:.0f} | "
               f"{mx:.0f} | {jr:.2f} | {rtf:.3f} |")
+    return totals
 
 
 
-def report_joined(backend: LocalBackend, folder: Path, gap: float = 0.4) -> None:
+def report_joined(backend: LocalBackend, folder: Path, gap: float = 0.4) -> dict[bool, float]:
     """The whole set back to back (gap s of silence between), decoded the way `a2f infer` does it: with a
     transcript in pieces aligned in parallel, without one cut into a piece per worker process."""
     names = sorted(p.stem for p in folder.glob("*.json"))
@@ -100,14 +117,19 @@ def report_joined(backend: LocalBackend, folder: Path, gap: float = 0.4) -> None
         t += a.duration + gap
     audio = audio_mod.Audio(np.concatenate(parts), 16000, "joined")
     print(f"\nThe set joined ({audio.duration:.1f} s), all cores ({backend.workers} workers):\n")
-    print("| transcript | path | pieces | closure | open shut | rounding | jaw lag ms | jaw r |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| transcript | path | pieces | closure | open shut | rounding | jaw lag ms | jaw r | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    walls = {}
     for text in (" ".join(words), None):
+        t0 = time.perf_counter()
         clip = backend.infer(audio, RunConfig(), transcript=text)
+        walls[text is not None] = time.perf_counter() - t0
         s = ev.score(clip, known, audio.samples, audio.rate)
         print(f"| {'yes' if text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | {s.closure:.2f} of "
               f"{s.n_bilabial} | {s.open_closed:.2f} of {s.n_open} | {s.rounding:.2f} of {s.n_rounded} | "
-              f"{s.jaw_lag * 1000:+.0f} | {s.jaw_r:.2f} |", flush=True)
+              f"{s.jaw_lag * 1000:+.0f} | {s.jaw_r:.2f} | {walls[text is not None]:.2f} |", flush=True)
+    print("(wall s: the first row includes starting the worker processes and loading their decoders)")
+    return walls
 
 
 if __name__ == "__main__":

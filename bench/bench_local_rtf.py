@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 from a2f_core.audio import Audio
 from a2f_core.backends.local import LocalBackend, phones
@@ -53,13 +52,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="warm runs per case (best is reported)")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--set", choices=[*SETS, "all"], default="all", help="fixture set(s) to time")
+    add_results_args(ap)
     args = ap.parse_args()
-    import pocketsphinx
+    with Report(__file__, "Bundled CPU backend: real-time factor", args) as rep:
+        run(args, rep)
 
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, pocketsphinx {pocketsphinx.__version__ if hasattr(pocketsphinx, '__version__') else '5.1.1'}, "
-          f"load average {os.getloadavg()[0]:.2f}")
-    print(f"# ASR decoder options: {phones.ASR_OPTIONS}")
+
+def run(args: argparse.Namespace, rep: Report) -> None:
+    worst: dict[tuple[str, bool], float] = {}
+    print(f"ASR decoder options: {phones.ASR_OPTIONS}\n")
     print("| set | audio | transcript | path | pieces | cold s | cold RTF | warm s | warm RTF | cpu RTF, 1 process |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     cases = [(k, s) for k in SETS if args.set in (k, "all") for s in (10, 60)]
@@ -84,8 +85,17 @@ def main() -> None:
             d = audio.duration
             print(f"| {set_name} | {d:.1f} s | {'yes' if with_text else 'no'} | {clip.meta['path']} | {clip.meta['pieces']} | "
                   f"{cold:.2f} | {cold / d:.3f} | {min(warm):.2f} | {min(warm) / d:.3f} | {cpu / d:.3f} |", flush=True)
+            for kind, value in (("warm", min(warm) / d), ("cold", cold / d)):
+                worst[kind, with_text] = max(worst.get((kind, with_text), 0.0), value)
+            rep.data.setdefault("rows", []).append(
+                {"set": set_name, "audio_s": round(d, 2), "transcript": with_text, "path": clip.meta["path"],
+                 "pieces": clip.meta["pieces"], "cold_rtf": round(cold / d, 4), "warm_rtf": round(min(warm) / d, 4),
+                 "cpu_rtf_1_process": round(cpu / d, 4)})
     phones.shutdown_pool()
-    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    for (kind, with_text), value in worst.items():
+        rep.metric(f"{kind}_rtf_{'text' if with_text else 'notext'}_max", round(value, 3), "",
+                   f"{kind} RTF, {'with' if with_text else 'without'} a transcript, worst case over the clips "
+                   f"({', '.join(s for s in SETS if args.set in (s, 'all'))}; ~10 s and ~60 s)")
 
 
 if __name__ == "__main__":

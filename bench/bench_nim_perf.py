@@ -1,16 +1,16 @@
 """`a2f perf` against `a2f serve --backend local` at 1, 4 and 10 concurrent streams of 10 s clips.
 
-Run: .venv/bin/python bench/bench_nim_perf.py [--streams 1 4 10] [--workers N]
+Run: .venv/bin/python bench/bench_nim_perf.py [--streams 1 4 10] [--workers N] [--quality auto|best|fast] [--busy 1]
 Prints p99 time to first response, per-stream FPS (p1 / median), total throughput, failures, and writes
 NVIDIA's perf-test files under out/bench_nim/. Targets at 10 streams on 2 cores: every stream >= 60 FPS,
-throughput >= 20 audio s per wall s.
+throughput >= 20 audio s per wall s. ``--busy N`` keeps N cores busy with spinning processes during the run
+(another program on the machine; they stop with the run, and after 30 min at the latest). The protocol alone:
+``PYTHONPATH=tests/nim ... --backend tiny_backend:TinyBackend --workers 0``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import signal
 import subprocess
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,7 +48,20 @@ def main() -> int:
     ap.add_argument("--backend", default="local")
     ap.add_argument("--segment-seconds", type=float, default=None, help="a2f serve --segment-seconds")
     ap.add_argument("--quality", choices=("auto", "best", "fast"), default="auto", help="a2f serve --quality (local)")
+    ap.add_argument("--busy", type=int, default=0, help="cores to keep busy with spinning processes meanwhile")
+    add_results_args(ap)
     args = ap.parse_args()
+    title = f"`a2f serve --backend {args.backend}` under `a2f perf`" + (
+        f" (--quality {args.quality})" if args.backend == "local" else "") + (
+        f", {args.busy} core(s) kept busy by another process" if args.busy else "")
+    with Report(__file__, title, args) as rep:
+        return run(args, rep)
+
+
+SPIN = "import time\nend = time.monotonic() + 1800\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def run(args: argparse.Namespace, rep: Report) -> int:
     out = ROOT / "out" / "bench_nim"
     out.mkdir(parents=True, exist_ok=True)
     clip = ten_second_clip(out)
@@ -63,14 +77,15 @@ def main() -> int:
     line = server.stdout.readline()
     m = re.search(r"on (127\.0\.0\.1:\d+)", line)
     if not m:
-        print(line + server.stdout.read())
-        return 1
+        raise SystemExit("a2f serve did not start:\n" + line + server.stdout.read())
     print(line.strip())
     target = make_target(m.group(1))
     rows = []
+    spinners: list[subprocess.Popen] = []
     try:
         # warm-up: first inference in each worker loads the speech models
         run_perf(target, [str(clip)], 2, 2, out / "warmup", jitter=0, pause=0, log=lambda s: None)
+        spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy)]
         for s in args.streams:
             r = max(s, 3)
             t0 = time.monotonic()
@@ -85,14 +100,23 @@ def main() -> int:
                 f"throughput {fr.throughput:.2f} audio s/s, failures {fr.failures}"
             )
     finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
     print()
-    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
     print("| streams | requests | p99 first response (ms) | FPS min | FPS p1 | FPS median | throughput (audio s/s) | failures |")
     print("|---|---|---|---|---|---|---|---|")
     for s, r, p99, fmin, fp1, fmed, thr, fail, _, _ in rows:
         print(f"| {s} | {r} | {p99:.1f} | {fmin:.1f} | {fp1:.1f} | {fmed:.1f} | {thr:.2f} | {fail} |")
+    for s, _, p99, fmin, fp1, _, thr, fail, _, _ in rows:
+        how = f"{s} stream(s)"
+        rep.metric(f"s{s}_fps_p1", round(fp1, 1), "FPS", f"FPS p1 per stream, {how}")
+        rep.metric(f"s{s}_fps_min", round(fmin, 1), "FPS", f"FPS min per stream, {how}")
+        rep.metric(f"s{s}_throughput", round(thr, 2), "audio s/s", f"throughput, {how}")
+        rep.metric(f"s{s}_p99_first_ms", round(p99, 1), "ms", f"p99 first response, {how}")
+        rep.metric(f"s{s}_failures", fail, "", f"failed requests, {how}")
     return 0
 
 

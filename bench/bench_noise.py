@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
 from a2f_core.backends.local import LocalBackend, phones
@@ -59,7 +60,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--conditions", nargs="+", default=["none", "20", "10", "reverb0.4", "reverb0.8", "band8000"],
                     help="none | SNR in dB | reverbT | bandR (see above)")
+    add_results_args(ap)
     args = ap.parse_args()
+    with Report(__file__, "Bundled CPU backend over noise, reverberation and telephone band", args) as rep:
+        run(args, rep)
+
+
+def run(args: argparse.Namespace, rep: Report) -> None:
     clips = []
     for folder in FOLDERS:
         names = sorted(p.stem for p in folder.glob("*.json"))
@@ -85,8 +92,15 @@ def main() -> None:
                     pairs += 1
                     accepted += backend.infer(audio, RunConfig(), transcript=other).meta["path"] == "align"
             nb, no, nr = (sum(getattr(s, k) for s in scores) for k in ("n_bilabial", "n_open", "n_rounded"))
+            closure = sum(s.closure * s.n_bilabial for s in scores) / nb
+            how = f"{cond}, {'with' if with_text else 'without'} a transcript"
+            tag = f"{cond}_{'text' if with_text else 'notext'}"
+            rep.metric(f"{tag}_closure", round(closure, 2), f"of {nb}", f"p/b/m closed, {how}")
+            if with_text:
+                rep.metric(f"{cond}_right_refused", refused, f"of {len(clips)}", f"right transcript refused, {cond}")
+                rep.metric(f"{cond}_other_accepted", accepted, f"of {pairs}", f"another line's transcript accepted, {cond}")
             print(f"| {cond} | {'yes' if with_text else 'no'} | "
-                  f"{sum(s.closure * s.n_bilabial for s in scores) / nb:.2f} of {nb} | "
+                  f"{closure:.2f} of {nb} | "
                   f"{sum(s.open_closed * s.n_open for s in scores) / no:.2f} | "
                   f"{sum(s.rounding * s.n_rounded for s in scores) / nr:.2f} | "
                   f"{np.mean([s.jaw_r for s in scores]):.2f} | "

@@ -10,6 +10,8 @@ and the warm real-time factor on ``--workers`` processes (default: all cores), w
 transcript, on each set joined into one long file (the shared worker pool, as a2f infer runs it).
 
     .venv/bin/python bench/bench_words.py [--set all] [--workers 2] [--words-model DIR]
+
+Writes bench/results/bench_words.md and .json (benchlib); run_all.py puts the #11 targets in the index.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
 from a2f_core.audio import Audio
@@ -90,14 +93,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-rtf", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    add_results_args(ap)
     args = ap.parse_args()
-    if not args.skip_quality:
-        quality_table(args)
-    if not args.skip_rtf:
-        rtf_table(args)
+    with Report(__file__, "No transcript: Whisper words against pocketsphinx's (#11)", args) as rep:
+        if not args.skip_quality:
+            quality_table(args, rep)
+        if not args.skip_rtf:
+            rtf_table(args, rep)
 
 
-def quality_table(args: argparse.Namespace) -> None:
+def quality_table(args: argparse.Namespace, rep: Report) -> None:
     whisper = LocalBackend(workers=1, words_model=args.words_model)
     sphinx = LocalBackend(workers=1, words_model="pocketsphinx")
     print(f"recogniser: {whisper.words.label}; cores {os.cpu_count()}; load {os.getloadavg()[0]:.2f}\n")
@@ -108,11 +113,16 @@ def quality_table(args: argparse.Namespace) -> None:
             continue
         for label, b in (("pocketsphinx", sphinx), ("whisper", whisper)):
             q = quality(b, folder)
+            tag, how = f"{name}_{label}", f"{name} set, no transcript, words by {label}"
+            rep.metric(f"{tag}_closure", round(q["closure"], 3), f"of {q['n_bilabial']}", f"p/b/m closed, {how}")
+            rep.metric(f"{tag}_open_shut", round(q["open_shut"], 3), "", f"open vowels shut, {how}")
+            rep.metric(f"{tag}_rounding", round(q["rounding"], 3), "", f"oo/oh/w rounded, {how}")
+            rep.metric(f"{tag}_wer", round(q["wer"], 3), f"of {q['words']} words", f"word error rate, {how}")
             print(f"| {name} | {label} | {q['clips']} | {q['closure']:.3f} ({q['n_bilabial']}) | {q['open_shut']:.3f} | "
                   f"{q['rounding']:.3f} | {q['wer']:.3f} ({q['words']}) | {q['whisper_clips']} |", flush=True)
 
 
-def rtf_table(args: argparse.Namespace) -> None:
+def rtf_table(args: argparse.Namespace, rep: Report) -> None:
     print(f"\nload before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n| set (joined) | seconds | RTF transcript | RTF no transcript, pocketsphinx | RTF no transcript, Whisper |")
     print("|---|---|---|---|---|")
@@ -126,11 +136,21 @@ def rtf_table(args: argparse.Namespace) -> None:
         r_ps = rtf(ps, audio, None, args.repeat)
         r_w = rtf(pw, audio, None, args.repeat)
         print(f"| {name} | {audio.duration:.1f} | {r_text:.3f} | {r_ps:.3f} | {r_w:.3f} |", flush=True)
+        for key, v, how in (("text", r_text, "with the transcript"), ("notext_pocketsphinx", r_ps, "pocketsphinx words"),
+                            ("notext_whisper", r_w, "Whisper words")):
+            rep.metric(f"rtf_{name}_{key}", round(v, 3), "", f"warm RTF, {name} joined ({audio.duration:.0f} s), {how}")
     one = FIXTURES / "more" / "jfk_ask_not"  # one ordinary ~10 s line
     audio = audio_mod.load(one.with_suffix(".wav"))
     text = json.loads(one.with_suffix(".json").read_text())["transcript"]
     r_text, r_ps, r_w = rtf(pw, audio, text, args.repeat), rtf(ps, audio, None, args.repeat), rtf(pw, audio, None, args.repeat)
     print(f"| one clip ({one.name}) | {audio.duration:.1f} | {r_text:.3f} | {r_ps:.3f} | {r_w:.3f} |", flush=True)
+    for key, v, how in (("text", r_text, "with the transcript"), ("notext_pocketsphinx", r_ps, "pocketsphinx words"),
+                        ("notext_whisper", r_w, "Whisper words")):
+        rep.metric(f"rtf_one_{key}", round(v, 3), "", f"warm RTF, one {audio.duration:.0f} s clip, {how}")
+    worst = {k: max(m["value"] for key, m in rep.metrics.items() if key.startswith("rtf_") and key.endswith(k))
+             for k in ("_text", "_notext_pocketsphinx", "_notext_whisper")}
+    for k, v in worst.items():
+        rep.metric(f"rtf{k}_max", v, "", f"worst warm RTF over the rows above ({k.strip('_').replace('_', ', ')})")
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

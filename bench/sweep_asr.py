@@ -5,16 +5,19 @@ depend on other processes. Keys: ``asr`` (word-recognition kwargs for pocketsphi
 phones.ASR_OPTIONS), ``allphone`` (phone-recognition kwargs), ``quality`` (best|fast), ``split`` (cut the audio as for N worker processes).
 
     .venv/bin/python bench/sweep_asr.py '{}' '{"asr": {"maxhmmpf": 1500}}' '{"split": 2}'
+
+Each sweep is its own experiment: give ``--results bench/results/sweep_asr-NAME`` to keep one beside another.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
 from a2f_core.backends.local import LocalBackend, phones
@@ -67,10 +70,16 @@ def run(settings: dict) -> None:
 
 
 def main() -> None:
-    print("| settings | set | cpu RTF | closure | open shut | rounding | jaw lag ms mean / max | jaw r |")
-    print("|---|---|---|---|---|---|---|---|")
-    for arg in sys.argv[1:] or ["{}"]:
-        run(json.loads(arg))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("settings", nargs="*", default=["{}"], help="JSON objects of settings (default: '{}', the defaults)")
+    add_results_args(ap)
+    args = ap.parse_args()
+    settings = [json.loads(a) for a in args.settings]
+    with Report(__file__, "No-transcript decoder settings: CPU time and lip-sync quality", args):
+        print("| settings | set | cpu RTF | closure | open shut | rounding | jaw lag ms mean / max | jaw r |")
+        print("|---|---|---|---|---|---|---|---|")
+        for one in settings:
+            run(one)
 
 
 if __name__ == "__main__":

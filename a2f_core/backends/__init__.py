@@ -23,7 +23,7 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def backend_class(name: str) -> type:
+def backend_class(name: str) -> Any:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}'; choose one of: {', '.join(_REGISTRY)}")
     mod_name, cls_name = _REGISTRY[name].split(":")
@@ -50,10 +50,12 @@ def get(name: str = DEFAULT, **options: Any) -> Backend:
     return backend_class(name)(**options)
 
 
-def available(**options_by_name: dict) -> dict[str, Availability]:
-    """name -> Availability for every registered backend (never raises)."""
+def available(skip: set[str] | frozenset[str] = frozenset(), **options_by_name: dict) -> dict[str, Availability]:
+    """name -> Availability for every registered backend but ``skip`` (never raises)."""
     out: dict[str, Availability] = {}
     for n in _REGISTRY:
+        if n in skip:
+            continue
         try:
             out[n] = get(n, **options_by_name.get(n, {})).availability()
         except Exception as e:  # a broken backend must not hide the others

@@ -24,11 +24,11 @@ class Capabilities:
     label: str  # shown in the UI, e.g. "Bundled CPU"
     description: str
     needs_network: bool = False
-    needs_gpu: bool = False
-    streams: bool = False  # frames arrive while the work proceeds
     accepts_transcript: bool = False
-    emits_emotions: bool = False
-    native_fps: float = 60.0
+    # infer() may run in several threads at once on one instance (else a Runner makes them take turns)
+    parallel: bool = False
+    # the face (FACE_PARAM_RANGES) and post-processing (POST_PROCESSING_RANGES) parameters it applies; None = all
+    parameters: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from ..audio import Audio
 from ..clip import Clip
 from ..config import RunConfig
-from ..nim import DEFAULT_URL, NIM_FPS
+from ..nim import DEFAULT_URL
 from .base import Availability, CancelToken, Capabilities, ProgressFn, report
 
 
@@ -22,11 +22,8 @@ class NimBackend:
         label="NVIDIA A2F-3D NIM",
         description="NVIDIA Audio2Face-3D NIM over gRPC (self-hosted GPU server, NVIDIA cloud, or `a2f serve`)",
         needs_network=True,
-        needs_gpu=False,
-        streams=True,
         accepts_transcript=False,
-        emits_emotions=True,
-        native_fps=NIM_FPS,
+        parallel=True,  # one channel; gRPC round robin spreads parallel streams over a fleet
     )
 
     def __init__(

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +110,8 @@ class SdkBackend:
         description="NVIDIA's Audio2Face-3D SDK on this computer's NVIDIA GPU (CUDA + TensorRT), "
         "through a Python binding you build; diffusion model, 60 fps",
         needs_network=False,
-        needs_gpu=True,
-        streams=False,
         accepts_transcript=False,
-        emits_emotions=False,
-        native_fps=NATIVE_FPS,
+        parallel=False,  # one GPU executor per instance
     )
 
     def __init__(
@@ -149,8 +146,6 @@ class SdkBackend:
             self._find_binding(probe)
         self._check_model(probe)
         self._check_device(probe)
-        if probe.wrapper_cls is not None and getattr(probe.wrapper_cls, "emits_emotions", False):
-            self.capabilities = replace(type(self).capabilities, emits_emotions=True)
         return probe
 
     def _add_binding_path(self, problems: list[str]) -> bool:

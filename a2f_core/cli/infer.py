@@ -8,34 +8,27 @@ OUTDIR/<stem>/, --jobs at a time; a failing file is reported and the others stil
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from .. import audio as audio_mod
-from .. import backends, presets
+from .. import backends, pipeline, presets
 from ..config import RunConfig
 from ..errors import A2FError, ConfigError
 from ..formats import write_outputs
-from ..transcripts import AUDIO_SUFFIXES, Script, read_script, read_transcript_file, script_key, twin, write_script
+from ..pipeline import NVCF_API_KEY_ENV
+from ..transcripts import Script, write_script
 
-BACKEND_RATE = 16000
 LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
-NVCF_API_KEY_ENV = "NVCF_API_KEY"
 # CLI option -> backend constructor keyword
 CONNECTION_OPTIONS = (
     "url", "secure_mode", "root_cert_path", "client_cert_path", "client_key_path", "function_id",
     "binding_path", "model_path", "use_gpu_solver", "quality", "words_model",
 )
-# Backends whose one instance serves many threads: the nim client shares one channel, whose round robin
-# spreads the files of a folder over every server a multi-address --url names.
-SHARED_INSTANCE_BACKENDS = ("nim",)
 
 
 def add_parser(sub):
@@ -49,21 +42,24 @@ def add_parser(sub):
         ),
     )
     p.add_argument("audio", metavar="AUDIO", help="audio file (WAV, FLAC, OGG, MP3, ...) or a folder of audio files")
-    p.add_argument("--preset", default="claire", help="character: claire, mark, james, or a run-time .yml/.yaml file")
+    p.add_argument("--preset", default=pipeline.DEFAULT_PRESET, help="character: claire, mark, james, or a run-time .yml/.yaml file")
     p.add_argument("--emotion", help=f"emotion preset ({', '.join(presets.list_emotions())})")
-    p.add_argument("--emotion-strength", type=float, help="scale of the emotion preset, 0..1 (default 1)")
+    p.add_argument("--emotion-strength", type=float,
+                   help=f"scale of the emotion preset, 0..1 (default {pipeline.DEFAULT_EMOTION_STRENGTH:g})")
     p.add_argument("--transcript", help="what is said: text, or a .txt file (default: AUDIO's .txt twin if present)")
     p.add_argument("--script", metavar="FILE", help="dialogue script, CSV or TSV: a file-name column and a text column; "
                    "each audio file's words are its transcript (files not in it use their .txt twin)")
-    p.add_argument("--fps", type=float, default=60.0, help="frame rate of animation_frames.csv (default 60)")
-    p.add_argument("--backend", default=backends.DEFAULT, choices=backends.names(), help="default: local (bundled CPU)")
+    p.add_argument("--fps", type=float, default=pipeline.DEFAULT_FPS,
+                   help=f"frame rate of animation_frames.csv (default {pipeline.DEFAULT_FPS:g})")
+    p.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, choices=backends.names(), help="default: local (bundled CPU)")
     p.add_argument("-o", "--output-dir", dest="outdir", help="output folder (default: output_NNNNNN, first free)")
     p.add_argument("--skip-print-to-files", action="store_true", help="do not write the output files")
     p.add_argument("--plot", action="store_true", help="also write curves.png (key channels over the waveform)")
     p.add_argument(
-        "--max-seconds", type=float, default=audio_mod.DEFAULT_MAX_SECONDS, help="longest audio accepted (default 600)"
+        "--max-seconds", type=float, default=pipeline.DEFAULT_MAX_SECONDS,
+        help=f"longest audio accepted (default {pipeline.DEFAULT_MAX_SECONDS:g})"
     )
-    p.add_argument("-j", "--jobs", type=int, default=1, help="files processed at once when AUDIO is a folder")
+    p.add_argument("-j", "--jobs", type=int, default=pipeline.DEFAULT_JOBS, help="files processed at once when AUDIO is a folder")
     g = p.add_argument_group(
         "backend connection", f"passed to backends that take them (nim); the NVCF API key comes from ${NVCF_API_KEY_ENV}"
     )
@@ -164,49 +160,6 @@ def next_output_dir(base: Path | None = None) -> Path:
             i += 1
 
 
-def read_transcript(audio_path: Path, arg: str | None, script: Script | None = None) -> tuple[str | None, str]:
-    """(transcript, where it came from) -- from --transcript (text or .txt file), the --script's line for
-    AUDIO, or AUDIO's .txt twin."""
-    if script is not None and (line := script.text_for(audio_path)) is not None:
-        return line, script.path.name
-    if arg is not None:
-        p = Path(arg)
-        looks_like_file = p.suffix.lower() == ".txt" or os.sep in arg or "/" in arg
-        if p.is_file() or looks_like_file:
-            if not p.is_file():
-                raise ConfigError(f"{p}: no such transcript file; check the path or pass the words as text")
-            return read_transcript_file(p), str(p)
-        return arg, "--transcript"
-    t = twin(audio_path)
-    if t is not None:
-        return read_transcript_file(t), str(t)
-    return None, ""
-
-
-def script_notes(script: Script, files: list[Path]) -> list[str]:
-    """What a user should know about a script against the audio files: lines with no audio, audio with no line."""
-    have = {script_key(f.name) for f in files}
-    notes = []
-    unused = sorted(k for k in script.lines if k not in have)
-    missing = [f.name for f in files if script.text_for(f) is None]
-    if unused and len(files) > 1:
-        n = len(unused)
-        notes.append(f"note: {n} line{'s' if n != 1 else ''} of {script.path.name} {'have' if n != 1 else 'has'} no "
-                     f"audio file here (e.g. {', '.join(unused[:3])})")
-    if missing:
-        n = len(missing)
-        notes.append(f"note: {n} audio file{'s are' if n != 1 else ' is'} not in {script.path.name} "
-                     f"(e.g. {', '.join(missing[:3])}); a .txt twin is used, else the speech is recognised")
-    return notes
-
-
-def audio_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise ConfigError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
-    return files
-
-
 def _display(p: Path) -> str:
     try:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
@@ -242,108 +195,55 @@ HEARD_TIP_BATCH = ("misheard words cost lip closures; for exact p/b/m closures p
                    "beside its audio (same name), or list them all in a --script (CSV: file, text)")
 
 
-class BackendFactory:
-    """One backend instance per thread (or one for all, see SHARED_INSTANCE_BACKENDS).
-
-    A backend runs files in parallel threads only if it says so (class attribute ``thread_safe``,
-    default: shared-instance backends only); otherwise its infer() calls take turns.
-    """
-
-    def __init__(self, name: str, options: dict[str, Any]):
-        self.name = name
-        self.options = options
-        self._local = threading.local()
-        self._shared: Any = None
-        self._lock = threading.Lock()
-        self._infer_lock = threading.Lock()
-
-    def infer_guard(self, backend) -> Any:
-        if getattr(backend, "thread_safe", self.name in SHARED_INSTANCE_BACKENDS):
-            return contextlib.nullcontext()
-        return self._infer_lock
-
-    def get(self):
-        if self.name in SHARED_INSTANCE_BACKENDS:
-            with self._lock:
-                if self._shared is None:
-                    self._shared = backends.get(self.name, **self.options)
-                return self._shared
-        b = getattr(self._local, "backend", None)
-        if b is None:
-            b = backends.get(self.name, **self.options)
-            self._local.backend = b
-        return b
-
-
 def backend_options(args, console: Console) -> dict[str, Any]:
-    """Constructor keywords for the chosen backend from the CLI options it accepts. (Files run in
-    parallel threads share the bundled backend's one pool of worker processes, so --jobs leaves its
-    worker count alone.)"""
+    """Constructor keywords for the chosen backend from the CLI options it accepts."""
     backends.backend_class(args.backend)  # an unknown name fails here with the list of backends
-    opts, unused = backends.split_options(args.backend, {n: getattr(args, n, None) for n in CONNECTION_OPTIONS})
+    opts, unused = pipeline.backend_options(args.backend, {n: getattr(args, n, None) for n in CONNECTION_OPTIONS})
     for name in unused:
         console.note(f"note: --{name.replace('_', '-')} is not used by the {args.backend} backend")
-    key = os.environ.get(NVCF_API_KEY_ENV)
-    extra, _ = backends.split_options(args.backend, {"api_key": key})
-    if "api_key" in extra:
-        opts["api_key"] = key
     return opts
 
 
 def build_config(args) -> RunConfig:
-    config = presets.load_character(args.preset)
-    if args.emotion is not None:
-        strength = 1.0 if args.emotion_strength is None else args.emotion_strength
-        config = presets.apply_emotion(config, args.emotion, strength)
-    elif args.emotion_strength is not None:
+    if args.emotion is None and args.emotion_strength is not None:
         raise ConfigError("--emotion-strength needs --emotion NAME (the emotion preset to scale)")
-    return config
+    return pipeline.run_config(args.preset, args.emotion, args.emotion_strength)
 
 
 # --- one file --------------------------------------------------------------------------------
 def process(
     job: Job,
     config: RunConfig,
-    factory: BackendFactory,
+    runner: pipeline.Runner,
     args,
     console: Console,
     cancel: backends.CancelToken,
 ) -> Result:
     res = Result(job)
+    transcript, t_source = pipeline.transcript_for(job.path, job.transcript_arg, job.script)
     audio = job.audio or audio_mod.load(job.path, max_seconds=args.max_seconds)
-    transcript, t_source = read_transcript(job.path, job.transcript_arg, job.script)
-    backend = factory.get()
-    caps = backend.capabilities
-    if transcript is not None and not transcript.strip():
-        console.note(f"note: the transcript {t_source} is empty; going on without it")
-        transcript = None
-    if transcript is not None and not caps.accepts_transcript:
-        console.note(f"note: the {factory.name} backend does not use transcripts; ignoring {t_source}")
-        transcript = None
-    a16 = audio.resampled(BACKEND_RATE)
     progress = Progress(console, job.label, enabled=audio.duration >= LONG_AUDIO_SECONDS)
-    cancel.check()
-    with factory.infer_guard(backend):
-        t0 = time.perf_counter()  # time spent waiting for a turn is not the backend's
-        progress.t0 = t0
-        clip = backend.infer(a16, config, transcript=transcript, progress=progress, cancel=cancel)
-    wall = time.perf_counter() - t0
+    take = runner.take(audio, config, transcript=transcript, transcript_source=t_source, progress=progress,
+                       cancel=cancel)
+    for note in take.notes:
+        console.note(f"note: {note}")
+    clip, a16 = take.clip, take.audio
+    wall = take.timings["inference"]
     native_frames = clip.n_frames
-    ttff = float(clip.meta.get("time_to_first_frame", wall))
-    out_clip = clip.resample(args.fps, duration=audio.duration)
+    ttff = take.time_to_first_frame
+    out_clip = clip.resample(args.fps, duration=take.duration)
     res.stats = {
-        "duration": audio.duration,
+        "duration": take.duration,
         "frames": out_clip.n_frames,
         "native_frames": native_frames,
         "wall": wall,
         "time_to_first_frame": ttff,
         "fps": native_frames / wall if wall > 0 else float("inf"),
-        "rtf": wall / audio.duration,
-        "transcript": t_source,
+        "rtf": wall / take.duration,
+        "transcript": take.transcript_source,
     }
     written: list[str] = []
-    heard = clip.meta.get("heard")
-    res.heard = heard if isinstance(heard, str) else None
+    res.heard = take.heard
     if job.outdir is not None:
         if not args.skip_print_to_files:
             files = write_outputs(job.outdir, out_clip, a16, timeline=config.emotion_timeline)
@@ -354,21 +254,21 @@ def process(
         if args.plot:
             from ..plot import plot_curves
 
-            title = f"{job.path.name}: {factory.name} backend, {config.character}"
+            title = f"{job.path.name}: {runner.name} backend, {config.character}"
             plot_curves(job.outdir / "curves.png", out_clip, a16, title=title)
             written.append("curves.png")
     s = res.stats
-    what = f", transcript from {t_source}" if t_source and transcript is not None else ""
+    what = f", transcript from {take.transcript_source}" if take.transcript_source else ""
     fps_txt = f"{args.fps:g}"
     console.line(
-        f"{job.label}: {s['duration']:.2f} s of audio, {factory.name} backend, preset {config.character}"
+        f"{job.label}: {s['duration']:.2f} s of audio, {runner.name} backend, preset {config.character}"
         f"{', emotion ' + args.emotion if args.emotion else ''}{what}"
     )
     console.line(
         f"  {s['frames']} frames at {fps_txt} fps; time to first frame {ttff:.3f} s, "
         f"{s['fps']:.1f} frames/s, real-time factor {s['rtf']:.3f}"
     )
-    for warning in clip.meta.get("warnings", []):  # e.g. a transcript that was not used, and why
+    for warning in take.warnings:  # e.g. a transcript that was not used, and why
         console.line(f"  warning: {warning}")
     if res.heard is not None:
         console.line(f'  heard (no transcript): "{res.heard}"' if res.heard else "  heard no words (no transcript)")
@@ -378,22 +278,19 @@ def process(
     return res
 
 
-def _run_job(fn: Callable[[], Result], job: Job, console: Console) -> Result:
-    """Run one file of a batch: user errors become a one-line report, bugs keep their traceback."""
-    try:
-        return fn()
-    except A2FError as e:
+def _failed(job: Job, e: BaseException, console: Console) -> Result:
+    """One file of a batch failed: user errors become a one-line report, bugs keep their traceback."""
+    if isinstance(e, A2FError):
         msg = str(e)
         if job.path.name not in msg:
             msg = f"{job.path.name}: {msg}"
         console.note(f"a2f infer: error: {msg}")
         return Result(job, ok=False, exit_code=e.exit_code, message=msg)
-    except Exception:
-        import traceback
+    import traceback
 
-        console.note(traceback.format_exc().rstrip())
-        console.note(f"a2f infer: internal error on {job.path.name} (a bug); please report it with the traceback above")
-        return Result(job, ok=False, exit_code=1, message="internal error")
+    console.note("".join(traceback.format_exception(e)).rstrip())
+    console.note(f"a2f infer: internal error on {job.path.name} (a bug); please report it with the traceback above")
+    return Result(job, ok=False, exit_code=1, message="internal error")
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -415,26 +312,20 @@ def run(args, console: Console | None = None) -> int:
         )
     if args.script is not None and args.transcript is not None:
         raise ConfigError("--transcript and --script both give the words; pass one of them")
-    script = read_script(args.script) if args.script is not None else None
-    files = audio_files(src) if batch else [src]
+    script = pipeline.load_script(args.script)
+    files, batch = pipeline.inputs(src)
     loaded = None
     if not batch:
         # Fail on bad audio before contacting a backend or creating a folder.
         loaded = audio_mod.load(src, max_seconds=args.max_seconds)
-        read_transcript(src, args.transcript, script)
+        pipeline.transcript_for(src, args.transcript, script)
     if script is not None:
-        for note in script_notes(script, files):
+        for note in pipeline.script_notes(script, files):
             console.note(note)
 
     jobs = min(args.jobs, len(files))
-    factory = BackendFactory(args.backend, backend_options(args, console))
-    first = factory.get()
-    avail = first.availability()
-    if not avail.ok:
-        from ..errors import BackendError, ConnectionFailed
-
-        err = ConnectionFailed if first.capabilities.needs_network else BackendError
-        raise err(f"the {args.backend} backend is not available: {avail.reason}")
+    runner = pipeline.Runner(args.backend, backend_options(args, console))
+    runner.check_available()
 
     writes = not args.skip_print_to_files or args.plot
     root: Path | None = None
@@ -451,7 +342,7 @@ def run(args, console: Console | None = None) -> int:
     if not batch:
         job = Job(src, root, src.name, args.transcript, loaded, script)
         try:
-            res = process(job, config, factory, args, console, cancel)
+            res = process(job, config, runner, args, console, cancel)
         except BaseException as e:
             if created and root is not None and root.is_dir() and not any(root.iterdir()):
                 root.rmdir()  # leave no empty output folder behind a failed run
@@ -472,27 +363,10 @@ def run(args, console: Console | None = None) -> int:
         batch_jobs.append(Job(f, root / sub if root is not None else None, f.name, script=script))
     console.line(f"{_display(src)}: {len(files)} audio files, {jobs} at a time")
 
-    def task(j: Job) -> Result:
-        return _run_job(lambda: process(j, config, factory, args, console, cancel), j, console)
-
     results: list[Result] = []
-    if jobs == 1:
-        try:
-            for j in batch_jobs:
-                results.append(task(j))
-        except KeyboardInterrupt:
-            cancel.cancel()
-            raise
-    else:
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="a2f-infer")
-        try:
-            futures = [pool.submit(task, j) for j in batch_jobs]
-            results = [f.result() for f in futures]
-        except KeyboardInterrupt:
-            cancel.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+    for j, res, err in pipeline.each(lambda j: process(j, config, runner, args, console, cancel), batch_jobs, jobs,
+                                     cancel):
+        results.append(res if err is None else _failed(j, err, console))
 
     failed = [r for r in results if not r.ok]
     done = len(results) - len(failed)

@@ -145,7 +145,7 @@ class Runner:
             self.backend = load_backend(opts.backend, opts.backend_options)
             if opts.busy_backend_options is not None:
                 self.busy_backend = load_backend(opts.backend, opts.busy_backend_options)
-            if not getattr(self.backend, "thread_safe", False):
+            if not self.backend.capabilities.parallel:
                 self._lock = threading.Lock()
 
     def _flight(self, n: int, _fut: Any = None) -> None:

@@ -9,11 +9,8 @@ bake(spec) runs all three synchronously (headless path: no timers, no modal code
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +19,8 @@ from typing import Any
 import bpy
 import numpy as np
 
-from a2f_core import retarget
-from a2f_core.backends.base import CancelToken, ProgressFn, report
+from a2f_core import pipeline, retarget
+from a2f_core.backends.base import CancelToken, ProgressFn
 from a2f_core.clip import Clip
 from a2f_core.config import RunConfig
 from a2f_core.errors import (
@@ -31,7 +28,6 @@ from a2f_core.errors import (
     AudioError,
     BackendError,
     ConfigError,
-    ConnectionFailed,
     FormatError,
     MappingError,
 )
@@ -42,7 +38,6 @@ from . import shapekey_action, sound_strip
 TARGET_FPS = 60.0
 FPS_MODES = ("SUBFRAME", "RESAMPLE", "SCENE")
 EXISTING_MODES = ("KEEP", "NLA")
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 
 @dataclass
@@ -55,14 +50,14 @@ class BakeSpec:
     clip: str = ""  # or an A2F CSV/JSON file: no inference
     transcript: str = ""  # text, or a path to a .txt file
     script: str = ""  # or a dialogue script (CSV/TSV: file name, words) holding this audio file's line
-    backend: str = "local"
+    backend: str = pipeline.DEFAULT_BACKEND
     backend_options: dict[str, Any] = field(default_factory=dict)
-    character: str = "claire"  # preset name or YAML path
+    character: str = pipeline.DEFAULT_PRESET  # preset name or YAML path
     emotion: str = ""
-    emotion_strength: float = 1.0
+    emotion_strength: float = pipeline.DEFAULT_EMOTION_STRENGTH
     face_params: dict[str, float] = field(default_factory=dict)
     mapping: str = "arkit"  # rig preset name or YAML path
-    start_frame: int = 0
+    start_frame: int = pipeline.DEFAULT_START_FRAME
     fps_mode: str = "SUBFRAME"  # SUBFRAME: 60 fps keys on subframes | RESAMPLE: scene rate | SCENE: set scene to 60
     existing_action: str = "KEEP"  # KEEP | NLA
     push_to_nla: bool = False
@@ -70,6 +65,7 @@ class BakeSpec:
     take_name: str = ""  # default: the audio/clip file name
     scene: str = ""  # default: the context scene
     export: str = ""  # .glb/.gltf/.fbx written after the bake
+    max_seconds: float = pipeline.DEFAULT_MAX_SECONDS  # longest audio accepted
 
 
 @dataclass
@@ -108,7 +104,7 @@ class Job:
     take: str = ""
     source: str = ""
     audio_path: str = ""
-    start_frame: int = 0
+    start_frame: int = 0  # set by resolve()
     clip: Clip | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -197,20 +193,9 @@ def resolve(spec: BakeSpec) -> Job:
 
 # --- step 2: compute (any thread, no bpy) ---------------------------------------------------------------
 def run_config(spec: BakeSpec) -> RunConfig:
-    """RunConfig from the character preset, emotion preset and face-parameter overrides."""
-    try:
-        from a2f_core import presets
-    except ImportError:  # presets module not present in this build: defaults
-        presets = None  # type: ignore[assignment]
-    if presets is not None:
-        cfg = presets.load_character(spec.character or "claire")
-        if spec.emotion:
-            cfg = presets.apply_emotion(cfg, spec.emotion, spec.emotion_strength) or cfg
-    else:
-        cfg = RunConfig(character=spec.character or "claire")
-    if spec.face_params:
-        cfg.face_params = {**cfg.face_params, **spec.face_params}
-    return cfg
+    """RunConfig from the character preset, emotion preset and face-parameter overrides (the pipeline's rules)."""
+    return pipeline.run_config(spec.character or None, spec.emotion or None,
+                               spec.emotion_strength if spec.emotion else None, spec.face_params)
 
 
 @functools.lru_cache(maxsize=4)
@@ -224,61 +209,30 @@ def script_for(path: str) -> Script:
     return _script(str(p.resolve()), p.stat().st_mtime_ns if p.is_file() else 0)
 
 
-def _transcript(spec: BakeSpec, audio_path: str = "", notes: list[str] | None = None) -> str | None:
-    """The spec's transcript (text or a .txt file); else the audio file's line in the spec's script; else the
-    audio's .txt twin (``line.wav`` -> ``line.txt``), as `a2f infer` does."""
-    from a2f_core.transcripts import read_transcript_file, twin
-
-    t = spec.transcript.strip()
-    if not t and spec.script and audio_path:
-        script = script_for(spec.script)
-        line = script.text_for(Path(audio_path))
-        if line is not None:
-            if notes is not None:
-                notes.append(f"transcript: its line in {script.path.name}")
-            return line.strip() or None
-        if notes is not None:
-            notes.append(f"{Path(audio_path).name} is not in {script.path.name}")
-    if not t:
-        found = twin(Path(audio_path)) if audio_path else None
-        if found is None:
-            return None
-        text = read_transcript_file(found).strip()
-        if text and notes is not None:
-            notes.append(f"transcript: {found.name} (beside the audio)")
-        return text or None
-    if t.lower().endswith(".txt"):
-        p = Path(t)
-        if not p.is_file():
-            raise ConfigError(f"{p}: no such transcript file")
-        return read_transcript_file(p).strip() or None
-    return t
+def _transcript(spec: BakeSpec, audio_path: str, notes: list[str]) -> tuple[str | None, str]:
+    """(words, where from) for the audio: the pipeline's order (script row, transcript, .txt twin), with a note."""
+    script = script_for(spec.script) if spec.script else None
+    text, source = pipeline.transcript_for(Path(audio_path), spec.transcript, script)
+    if script is not None and source != script.path.name:
+        notes.append(f"{Path(audio_path).name} is not in {script.path.name}")
+    if text is not None and text.strip():
+        if script is not None and source == script.path.name:
+            notes.append(f"transcript: its line in {script.path.name}")
+        elif source and source != "--transcript" and not spec.transcript.strip():
+            notes.append(f"transcript: {Path(source).name} (beside the audio)")
+    return text, source
 
 
 def load_clip_file(path: str) -> Clip:
-    try:
-        from a2f_core.formats import load_clip
-    except ImportError:
-        raise FormatError("reading A2F CSV/JSON files is not available in this build") from None
+    from a2f_core.formats import load_clip
+
     return load_clip(path)
 
 
-_serial: dict[str, threading.Lock] = {}
-
-
-def _one_at_a_time(name: str, backend) -> contextlib.AbstractContextManager:
-    """Backends that are neither network clients nor marked ``thread_safe = True`` run one inference at a time
-    (the bundled backend shares its pocketsphinx decoders within a process)."""
-    if backend.capabilities.needs_network or getattr(backend, "thread_safe", False):
-        return contextlib.nullcontext()
-    return _serial.setdefault(name, threading.Lock())
-
-
-def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None, backend=None) -> Clip:
-    """Audio -> Clip (or file -> Clip). Thread-safe: touches no bpy data."""
-    from a2f_core import audio as audio_mod
-    from a2f_core import backends
-
+def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None,
+            runner: pipeline.Runner | None = None, backend=None) -> Clip:
+    """Audio -> Clip (or file -> Clip). Thread-safe: touches no bpy data. ``runner``: the run's backend (a batch
+    shares one); else one is made from the spec (``backend``: an instance to use)."""
     spec = job.spec
     if spec.clip:
         t0 = time.perf_counter()
@@ -287,34 +241,18 @@ def compute(job: Job, *, progress: ProgressFn | None = None, cancel: CancelToken
         job.timings["inference"] = 0.0
         job.clip = clip
         return clip
-    t0 = time.perf_counter()
-    audio = audio_mod.load(job.audio_path, rate=16000)
-    job.timings["decode"] = time.perf_counter() - t0
-    if cancel is not None:
-        cancel.check()
-    cfg = run_config(spec)
-    if backend is None:
-        backend = backends.get(spec.backend, **spec.backend_options)
-        av = backend.availability()
-        if not av.ok:
-            cls = ConnectionFailed if backend.capabilities.needs_network else BackendError
-            raise cls(f"backend '{spec.backend}' is not available: {av.reason}")
-    report(progress, 0.0, f"{backend.capabilities.label}: {Path(job.audio_path).name}")
-    transcript = _transcript(spec, job.audio_path, job.notes)
-    with _one_at_a_time(spec.backend, backend):
-        t0 = time.perf_counter()
-        clip = backend.infer(audio, cfg, transcript=transcript, progress=progress, cancel=cancel)
-        job.timings["inference"] = time.perf_counter() - t0
-    if cancel is not None:
-        cancel.check()
-    if not isinstance(clip, Clip) or clip.n_frames == 0:
-        raise BackendError(f"backend '{spec.backend}' returned no animation for {job.audio_path}")
-    clip.meta.setdefault("audio_duration", audio.duration)
-    job.warnings.extend(str(w) for w in clip.meta.get("warnings", []))  # e.g. why a transcript was not used
-    heard = clip.meta.get("heard")
-    job.heard = heard if isinstance(heard, str) else None
-    job.clip = clip
-    return clip
+    if runner is None:
+        runner = pipeline.Runner(spec.backend, spec.backend_options, backend=backend)
+        runner.check_available()
+    transcript, source = _transcript(spec, job.audio_path, job.notes)
+    take = runner.take(job.audio_path, run_config(spec), transcript=transcript, transcript_source=source,
+                       max_seconds=spec.max_seconds, progress=progress, cancel=cancel, overrides=spec.face_params)
+    job.timings.update(take.timings)
+    job.notes.extend(take.notes)
+    job.warnings.extend(take.warnings)  # e.g. why a transcript was not used
+    job.heard = take.heard
+    job.clip = take.clip
+    return take.clip
 
 
 # --- step 3: write (main thread, transactional) -----------------------------------------------------------
@@ -428,18 +366,13 @@ def write(job: Job) -> BakeReport:
 
 
 def bake(spec: BakeSpec, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None,
-         backend=None) -> BakeReport:
+         runner: pipeline.Runner | None = None, backend=None) -> BakeReport:
     """The whole bake, synchronously. Raises A2FError (scene unchanged) for anything the user can fix."""
     job = resolve(spec)
-    compute(job, progress=progress, cancel=cancel, backend=backend)
+    compute(job, progress=progress, cancel=cancel, runner=runner, backend=backend)
     if cancel is not None:
         cancel.check()
     return write(job)
 
 
-def audio_files(folder: str | os.PathLike) -> list[Path]:
-    d = Path(folder)
-    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTS)
-
-
-__all__ = ["A2FError", "BakeReport", "BakeSpec", "Job", "audio_files", "bake", "compute", "resolve", "write"]
+__all__ = ["A2FError", "BakeReport", "BakeSpec", "Job", "bake", "compute", "resolve", "write"]

@@ -58,7 +58,7 @@ def spec_from_scene(context, **overrides) -> BakeSpec:
     for k, v in overrides.items():
         setattr(spec, k, v)
     if spec.backend == "nim":  # the add-on contacts other hosts only with Blender's online access on
-        from .connection import online_blocked
+        from ..preferences import online_blocked
 
         blocked = online_blocked(str(spec.backend_options.get("url") or "127.0.0.1:52000"))
         if blocked:

@@ -53,8 +53,13 @@ class A2F_PT_main(bpy.types.Panel):
         box = layout.box()
         box.prop(s.face, "enabled")
         if s.face.enabled:
+            applied = choices.parameters_applied(s.backend)  # None: all
             for name in FACE_PARAM_RANGES:
-                box.prop(s.face, name)
+                row = box.row()
+                row.enabled = applied is None or name in applied
+                row.prop(s.face, name)
+            if applied is not None and not set(FACE_PARAM_RANGES) <= applied:
+                box.label(text=f"Greyed out: not used by {choices.LABELS.get(s.backend, s.backend)}", icon="INFO")
 
         box = layout.box()
         box.label(text="Target", icon="MESH_DATA")

@@ -12,6 +12,7 @@ from addon.bake import core, shapekey_action
 
 
 def bake_clip(ob, clip, **kw):
+    kw.setdefault("start_frame", 0)  # frame 0 = audio start, so sample i lands on frame i * rate
     spec = core.BakeSpec(objects=[ob.name], clip="", audio="", **kw)
     job = core.Job(spec=spec, take=kw.get("take_name") or "take", source="synthetic", start_frame=spec.start_frame)
     job.clip = clip

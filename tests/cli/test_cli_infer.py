@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from a2f_core import pipeline
 from a2f_core.cli import infer
 from a2f_core.cli.main import main
 from a2f_core.clip import frame_count
@@ -125,7 +126,7 @@ def test_a_dialogue_script_gives_each_file_its_words(tmp_path, capsys):
     assert "transcript from lines.csv" in blocks["001.wav"] and "heard" not in blocks["001.wav"]
     assert "heard (no transcript)" in blocks["002.wav"]
     assert "1 line of lines.csv has no audio file here (e.g. bob_009)" in cap.err
-    assert "1 audio file is not in lines.csv (e.g. bob_002.wav)" in cap.err
+    assert "1 of 2 audio files are not in lines.csv (e.g. bob_002.wav)" in cap.err
     assert not (tmp_path / "out" / "bob_001" / "heard.txt").exists()
     # the batch's heard words as one script: corrected in a spreadsheet, it is the next run's --script
     heard = read_script(tmp_path / "out" / "heard.csv")
@@ -268,13 +269,13 @@ def test_a_transcript_that_does_not_fit_is_reported(speech, in_tmp, capsys):
 
 def test_transcript_text_file_and_twin(tmp_path):
     audio = tmp_path / "take.wav"
-    assert infer.read_transcript(audio, None) == (None, "")
+    assert pipeline.transcript_for(audio, None) == (None, "")
     (tmp_path / "take.txt").write_text("\ufeffhello there\n", encoding="utf-8")
-    assert infer.read_transcript(audio, None) == ("hello there\n", str(tmp_path / "take.txt"))
-    assert infer.read_transcript(audio, "just words") == ("just words", "--transcript")
+    assert pipeline.transcript_for(audio, None) == ("hello there\n", str(tmp_path / "take.txt"))
+    assert pipeline.transcript_for(audio, "just words") == ("just words", "--transcript")
     other = tmp_path / "other.txt"
     other.write_text("from a file")
-    assert infer.read_transcript(audio, str(other)) == ("from a file", str(other))
+    assert pipeline.transcript_for(audio, str(other)) == ("from a file", str(other))
 
 
 def test_next_output_dir_counts_like_nvidias_client(tmp_path):
@@ -335,10 +336,10 @@ def test_folder_batch_over_a_fleet_of_two_nim_servers(speech, tmp_path, capsys):
 def test_a_bug_in_one_batch_file_is_exit_1_with_its_traceback(tmp_path, capsys):
     job = infer.Job(tmp_path / "a.wav", None, "a.wav")
 
-    def boom() -> infer.Result:
+    try:
         raise ZeroDivisionError("bug")
-
-    res = infer._run_job(boom, job, infer.Console())
+    except ZeroDivisionError as e:
+        res = infer._failed(job, e, infer.Console())
     err = capsys.readouterr().err
     assert (res.ok, res.exit_code) == (False, 1)
     assert "Traceback" in err and "ZeroDivisionError" in err and "internal error on a.wav (a bug)" in err

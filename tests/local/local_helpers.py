@@ -46,3 +46,22 @@ def pooled(scores) -> tuple[float, float, float, list[str]]:
     nb, no, nr = (sum(getattr(s, k) for s in scores) for k in ("n_bilabial", "n_open", "n_rounded"))
     return (sum(s.closure * s.n_bilabial for s in scores) / nb, sum(s.open_closed * s.n_open for s in scores) / no,
             sum(s.rounding * s.n_rounded for s in scores) / nr, [m for s in scores for m in s.missed])
+
+
+def long_line(path: Path, seconds: float) -> Path:
+    """A WAV of about ``seconds`` of real speech (the natural-speech clips one after another, repeated as needed,
+    0.3 s apart) with its transcript as the ``.txt`` twin."""
+    import numpy as np
+
+    clips = sorted((FIXTURES / "natural").glob("*.json")) + sorted((FIXTURES / "more").glob("*.json"))
+    parts, words, total, i = [], [], 0.0, 0
+    while total < seconds:
+        meta = json.loads(clips[i % len(clips)].read_text())
+        a = audio_mod.load(clips[i % len(clips)].with_suffix(".wav"), rate=16000)
+        parts += [a.samples, np.zeros(4800, np.float32)]
+        words.append(meta["transcript"])
+        total += a.duration + 0.3
+        i += 1
+    audio_mod.save_wav(path, audio_mod.Audio(np.concatenate(parts), 16000, str(path), 16000, 1))
+    path.with_suffix(".txt").write_text(" ".join(words) + "\n", encoding="utf-8")
+    return path

@@ -29,8 +29,10 @@ def test_registry_and_capabilities():
     b = backends.get("local")
     assert isinstance(b, LocalBackend) and b.name == "local"
     caps = b.capabilities
-    assert caps.label == "Bundled CPU" and caps.accepts_transcript and caps.emits_emotions
-    assert caps.native_fps == 60 and not caps.needs_gpu and not caps.needs_network
+    assert caps.label == "Bundled CPU" and caps.accepts_transcript and caps.parallel and not caps.needs_network
+    # it says which face parameters it applies; the face mask, tongue offsets and emotion contrast are not
+    assert {"lowerFaceStrength", "lipOpenOffset", "blinkStrength", "emotion_strength"} <= caps.parameters
+    assert not {"faceMaskLevel", "tongueHeightOffset", "emotion_contrast"} & caps.parameters
     assert b.availability().ok, b.availability().reason
     with pytest.raises(BackendError, match="workers"):
         LocalBackend(workers=0)

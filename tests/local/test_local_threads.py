@@ -15,7 +15,7 @@ from a2f_core.config import RunConfig
 def test_parallel_threads_give_the_same_curves_as_one_at_a_time():
     fx = [Fixture("bob_movie"), Fixture("father_palm")]
     backend = backends.get("local", workers=1)
-    assert getattr(backend, "thread_safe", False)
+    assert backend.capabilities.parallel
     jobs = [(f, t) for f in fx for t in (f.transcript, None)]
     alone = [backend.infer(f.audio, RunConfig(), transcript=t).weights for f, t in jobs]
     for _round in range(3):  # one round can pass by luck with a shared decoder; three did not

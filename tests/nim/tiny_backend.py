@@ -17,8 +17,8 @@ from a2f_core.names import ARKIT_52, EMOTIONS
 
 class TinyBackend:
     name = "tiny"
-    thread_safe = True  # `a2f serve` may run it in several stream threads at once
-    capabilities = Capabilities(label="tiny", description="test backend", emits_emotions=True, native_fps=60.0)
+    # `a2f serve` may run it in several stream threads at once
+    capabilities = Capabilities(label="tiny", description="test backend", parallel=True)
 
     def __init__(self, delay: float = 0.0, cheek: float = 0.0):
         self.delay = delay

@@ -45,7 +45,7 @@ def test_available_with_binding_model_and_device(model_json):
 
 def test_registry_builds_the_backend_with_its_options(model_json):
     b = backends.get("sdk", binding_path=str(STANDIN), model_path=str(model_json), use_gpu_solver=True)
-    assert b.capabilities.needs_gpu and b.capabilities.native_fps == 60
+    assert not b.capabilities.parallel and b.capabilities.parameters is None
     assert b.capabilities.label == "NVIDIA A2F-3D SDK (local GPU)"
     assert backends.available(sdk={"binding_path": str(STANDIN), "model_path": str(model_json)})["sdk"].ok
 
@@ -217,14 +217,12 @@ def test_tongue_channels_follow_the_52(model_json, monkeypatch):
 def test_emotions_when_the_binding_provides_them(model_json, monkeypatch):
     monkeypatch.setenv("A2F_STANDIN_EXTRAS", "emotions")
     b = make(model_json)
-    assert not b.capabilities.emits_emotions
-    assert b.availability().ok and b.capabilities.emits_emotions
+    assert b.availability().ok
     clip = infer(b)
     emo = clip.output_emotions
     assert emo is not None and emo.names == list(EMOTIONS)
     assert emo.values.shape == (clip.n_frames, 10)
     assert emo.at(0.0)["joy"] == pytest.approx(0.0) and emo.at(clip.duration)["joy"] == pytest.approx(1.0)
-    assert SdkBackend.capabilities.emits_emotions is False  # the class default is untouched
 
 
 # --- parameters and character ---------------------------------------------------------------------

@@ -30,6 +30,12 @@ MAX_UNCOVERED = 0.3  # share of loud frames an alignment may leave in pauses bef
 # transcript measured -44 at worst (clean, espeak), -29 over white noise at 20 dB SNR, -57 at 10 dB;
 # a neighbouring clip's transcript -87 to -13, mostly below -45 (bench/results_local.md, session 3)
 MIN_FIT = -45.0
+# the face and post-processing parameters this backend applies (the panel greys out the others)
+HONOURED = frozenset({
+    "skinStrength", "upperFaceStrength", "lowerFaceStrength", "eyelidOpenOffset", "lipOpenOffset",
+    "upperFaceSmoothing", "lowerFaceSmoothing", "blinkStrength", "blinkOffset", "tongueStrength",
+    "emotion_strength", "max_emotions",
+})
 
 
 def uncovered_speech(phone_list: list[phones.Phone], energy: np.ndarray, times: np.ndarray) -> float:
@@ -60,17 +66,14 @@ class LocalBackend:
     """Offline CPU lip-sync. English speech; a transcript makes it much more accurate."""
 
     name = "local"
-    thread_safe = True  # each thread decodes with its own pocketsphinx decoders
     capabilities = Capabilities(
         label="Bundled CPU",
         description="Offline lip-sync on the CPU (pocketsphinx phones -> visemes); English; "
         "a transcript improves accuracy",
         needs_network=False,
-        needs_gpu=False,
-        streams=False,
         accepts_transcript=True,
-        emits_emotions=True,
-        native_fps=FPS,
+        parallel=True,  # each thread decodes with its own pocketsphinx decoders (or in the shared worker pool)
+        parameters=HONOURED,
     )
 
     QUALITIES = ("best", "fast")

@@ -433,8 +433,18 @@ def _decode_piece(pcm: np.ndarray, offset: float, fast: bool = False, words: tup
 
 
 _POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
+# Decode only in worker processes, never in this one: None = decide (yes in an interactive Blender, where a
+# decoder holding the GIL would freeze the UI); True/False to force it (tests, benchmarks).
+DECODE_IN_WORKERS: bool | None = None
+
+
+def decode_in_workers() -> bool:
+    """Whether every decode must run in the worker pool, so that this process's main thread stays free."""
+    if DECODE_IN_WORKERS is not None:
+        return DECODE_IN_WORKERS
+    bpy = sys.modules.get("bpy")
+    return bpy is not None and not getattr(getattr(bpy, "app", None), "background", True)
 
 
 def _main_is_importable() -> bool:
@@ -452,17 +462,13 @@ def _main_is_importable() -> bool:
 
 
 def can_use_processes() -> bool:
-    """Worker processes need a real Python executable and a main script that guards its entry point,
-    and are never nested. In Blender they are used only headless (`blender -b`, the bpy module: bake.py batches); an
-    interactive Blender decodes everything in its own process."""
+    """Worker processes need a real Python executable (Blender's sys.executable is its bundled Python) and a
+    main script that guards its entry point, and are never nested."""
     import multiprocessing as mp
 
     if mp.parent_process() is not None:
         return False  # a worker process (ours or a server's) never starts a pool of its own
     exe = os.path.basename(sys.executable or "").lower()
-    bpy = sys.modules.get("bpy")
-    if bpy is not None and not getattr(getattr(bpy, "app", None), "background", False):
-        return False
     return exe.startswith("python") and _main_is_importable()
 
 
@@ -481,7 +487,7 @@ def _watch_parent(parent: int) -> None:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     """One shared pool per process (threads share it; a live pool is never replaced under them)."""
-    global _POOL, _POOL_SIZE
+    global _POOL
     with _POOL_LOCK:
         if _POOL is None:
             import multiprocessing as mp
@@ -489,7 +495,6 @@ def _pool(workers: int) -> ProcessPoolExecutor:
             _POOL = ProcessPoolExecutor(
                 workers, mp_context=mp.get_context("spawn"), initializer=_watch_parent, initargs=(os.getpid(),)
             )
-            _POOL_SIZE = workers
         return _POOL
 
 
@@ -532,6 +537,16 @@ def _pooled(
         return None, str(e)
 
 
+def _here_or_pooled(workers: int, fn: Callable[..., Any], args: tuple, check: Callable[[], None]) -> Any:
+    """``fn(*args)``: in this process, or in the worker pool where this process must stay free
+    (decode_in_workers); in this process when the pool cannot run it."""
+    if decode_in_workers() and can_use_processes():
+        out, _why = _pooled(max(1, workers), fn, [args], check)
+        if out is not None:
+            return out[0]
+    return fn(*args)
+
+
 atexit.register(shutdown_pool)  # a pool left at exit is stopped (see _watch_parent for hosts that skip this)
 
 
@@ -553,7 +568,8 @@ def recognize_long(
     every worker decodes a piece; in one process only audio over PIECE_MAX s is cut. ``words_model``:
     a Whisper folder (words.py) hears each piece's words (longer pieces, no overlap), pocketsphinx
     where they do not fit (``min_fit``)."""
-    parallel = workers if workers > 1 and can_use_processes() else 1
+    pooled_ok = can_use_processes()
+    parallel = workers if workers > 1 and pooled_ok else 1
     from . import words as whisper  # here, not at the top: words.py imports this module
 
     use_words = bool(words_model) and not fast
@@ -566,7 +582,8 @@ def recognize_long(
     cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in ext]
     heard = [(words_model, whisper.threads_for(parallel), a, b, min_fit) if use_words else None for a, b in spans]
     results: list[Result | None] = [None] * len(cut)
-    if parallel > 1:  # even one piece: threads decoding other files at once then use the other cores
+    if parallel > 1 or (decode_in_workers() and pooled_ok):  # even one piece: threads decoding other files
+        # at once then use the other cores
         jobs = [(p, off, fast, h) for (p, off), h in zip(cut, heard)]
         pooled, why = _pooled(workers, _decode_piece, jobs, check, progress)
         if pooled is not None:
@@ -597,6 +614,11 @@ ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligne
 MIN_CUT_PAUSE = 0.15  # s: pauses at least this long may be cut
 
 
+def _word_pass(pcm: np.ndarray, words: list[str]) -> list[tuple[str, float, float]] | None:
+    """Worker entry point: the word-level pass that finds the pauses a long alignment is cut at."""
+    return recognizer().word_pass(pcm, words)
+
+
 def _align_piece(pcm: np.ndarray, words: list[str], offset: float) -> Result | None:
     """Worker entry point for one piece of a long transcript alignment."""
     if not words:
@@ -615,15 +637,19 @@ def align_long(
     to cut at, then the pieces (with their words) are aligned again in worker processes. Falls back
     to one whole-file alignment if any piece fails."""
     total = len(pcm) / RATE
-    rec = recognizer()
-    if workers < 2 or not can_use_processes():
-        return rec.align(pcm, words), []
+    words = list(words)
+
+    def whole() -> Result | None:
+        return _here_or_pooled(workers, _align_piece, (pcm, words, 0.0), check)
+
+    if not can_use_processes() or (workers < 2 and not decode_in_workers()):
+        return recognizer().align(pcm, words), []
     if total <= 2 * piece:  # whole, but in a worker: threads aligning other files at once use the other cores
-        pooled, why = _pooled(workers, _align_piece, [(pcm, list(words), 0.0)], check)
+        pooled, why = _pooled(max(1, workers), _align_piece, [(pcm, words, 0.0)], check)
         if pooled is None:
-            return rec.align(pcm, words), [f"worker processes unavailable ({why}); aligned in this process"]
+            return recognizer().align(pcm, words), [f"worker processes unavailable ({why}); aligned in this process"]
         return pooled[0], []
-    segs = rec.word_pass(pcm, words)
+    segs = _here_or_pooled(workers, _word_pass, (pcm, words), check)
     if segs is None:
         return None, []
     check()
@@ -635,18 +661,18 @@ def align_long(
                 cuts.append(mid)
     cuts.append(total)
     if len(cuts) <= 2:
-        return rec.align(pcm, words), []
+        return whole(), []
     spoken = [(w, 0.5 * (a + b)) for w, a, b in segs if w not in _FILLERS]
     jobs = []
     for a, b in zip(cuts[:-1], cuts[1:]):
         jobs.append((pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a))
     warnings: list[str] = []
-    results, why = _pooled(workers, _align_piece, jobs, check)
+    results, why = _pooled(max(1, workers), _align_piece, jobs, check)
     if results is None:
         warnings.append(f"worker processes unavailable ({why}); aligned in this process")
-        return rec.align(pcm, words), warnings
+        return recognizer().align(pcm, words), warnings
     if any(r is None for r in results):
-        return rec.align(pcm, words), warnings
+        return whole(), warnings
     done = [r for r in results if r is not None]
     frames = sum(r.fit_frames for r in done)
     merged = Result(
