@@ -125,7 +125,7 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
         return real(samples, path, threads)
 
     monkeypatch.setattr(words, "transcribe", spy)
-    monkeypatch.setitem(sys.modules, "bpy", object())  # as inside Blender: no worker processes
+    monkeypatch.setattr(ph, "can_use_processes", lambda: False)  # a host without worker processes: one process
     here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
     assert len(spans) == len(here) and sum(d for d, _ in spans) == pytest.approx(total, abs=0.01)
     assert all(d <= words.PIECE_MAX + 1.0 for d, _ in spans)
