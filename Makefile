@@ -57,7 +57,7 @@ demo: $(VENV)/.ok
 
 lint: $(VENV)/.ok
 	$(BIN)/ruff check .
-	$(BIN)/mypy a2f_core $(wildcard addon bake.py build_addon.py)
+	$(BIN)/mypy a2f_core $(wildcard addon bake.py build_addon.py build_words_pack.py)
 
 test-main: $(VENV)/.ok
 	$(PYTEST) $(BIN)/python -m pytest -q
