@@ -45,3 +45,17 @@ def test_a_wrong_words_model_folder_is_one_line_and_exit_2(folder, tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert "not a CTranslate2 Whisper model folder" in err and str(tmp_path) in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_serve_hands_the_words_model_to_the_best_quality_backend_only():
+    import argparse
+
+    from a2f_core.cli.serve import add_parser, local_options
+
+    ap = argparse.ArgumentParser()
+    add_parser(ap.add_subparsers())
+    args = ap.parse_args(["serve", "--words-model", "/models/small.en"])
+    assert args.words_model == "/models/small.en" and args.quality == "auto"
+    assert local_options("auto", 2, busy=False, words_model=args.words_model) == {
+        "quality": "best", "workers": 1, "words_model": "/models/small.en"}
+    assert local_options("auto", 2, busy=True) == {"quality": "fast", "workers": 1}  # busy: phones, no Whisper
