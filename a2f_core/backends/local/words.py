@@ -286,7 +286,7 @@ def hear_piece(rec: Any, pcm: np.ndarray, offset: float, path: str, threads: int
     from .phones import Result, words_of
 
     span = pcm[int(round((a - offset) * PS_RATE)): int(round((b - offset) * PS_RATE))]
-    if len(span) < PS_RATE // 10:
+    if len(span) < PS_RATE // 10 or len(span) > CHUNK * PS_RATE:  # Whisper hears one 30 s window at most
         return None
     text = transcribe(span.astype(np.float32) / 32768.0, path, threads)
     words = words_of(spoken(text))
