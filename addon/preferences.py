@@ -35,6 +35,9 @@ class A2FPreferences(bpy.types.AddonPreferences):
     sdk_model_path: StringProperty(name="SDK model", subtype="FILE_PATH",
                                    description="The Audio2Face-3D model (model.json) downloaded from NVIDIA")
     sdk_use_gpu_solver: BoolProperty(name="GPU blendshape solver", default=False)
+    local_words_model: StringProperty(name="Words model", subtype="DIR_PATH",
+                                      description="A CTranslate2 Whisper folder that hears the words without a "
+                                      "transcript (empty: the A2F Speech Words extension's tiny.en, if installed)")
 
     def draw(self, context):
         col = self.layout.column()
@@ -55,6 +58,15 @@ class A2FPreferences(bpy.types.AddonPreferences):
         col.prop(self, "sdk_binding_path")
         col.prop(self, "sdk_model_path")
         col.prop(self, "sdk_use_gpu_solver")
+        col.separator()
+        col.label(text="Bundled CPU: words without a transcript")
+        col.prop(self, "local_words_model")
+        from .recogniser import status
+
+        label, note = status(self)
+        col.label(text=f"Recogniser: {label}")
+        if note:
+            col.label(text=note, icon="INFO")
 
 
 def get(context=None):
@@ -94,7 +106,11 @@ def sdk_options(prefs) -> dict:
 
 
 def backend_options(prefs) -> dict[str, dict]:
-    return {"nim": nim_options(prefs), "sdk": sdk_options(prefs)}
+    return {"nim": nim_options(prefs), "sdk": sdk_options(prefs), "local": local_options(prefs)}
+
+
+def local_options(prefs) -> dict:
+    return {"words_model": _abs(prefs.local_words_model)} if prefs is not None and prefs.local_words_model else {}
 
 
 def is_loopback(url: str) -> bool:

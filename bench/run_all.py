@@ -59,6 +59,7 @@ RUNS = [
     Run("bench_responsiveness-before", "bench_responsiveness.py", ["--in-process"]),
     Run("bench_local_rtf", "bench_local_rtf.py", ["--repeat", "3"]),
     Run("bench_local_quality", "bench_local_quality.py"),
+    Run("bench_words", "bench_words.py", ["--workers", "2", "--repeat", "3"]),
     Run("bench_noise", "bench_noise.py"),
     Run("bench_batch", "bench_batch.py"),
     Run("bench_nim_perf", "bench_nim_perf.py"),
@@ -93,6 +94,7 @@ def _sets(metric: str, text: bool) -> list[tuple[str, str, str]]:
 
 S1, S2, S3 = "session 1, 2026-11-22", "session 2, 2026-11-22", "session 3, 2026-11-22"
 S23 = "sessions 2–3, 2026-11-22"
+W11 = "2026-12-03 04:25–04:37 UTC, load 2.5–8 on 2 cores"
 INDEX: list[tuple[str, list[Row]]] = [
     ("Targets", [
         Row("bundled backend warm RTF with a transcript, ~10 s and ~60 s, worst clip (#2)", "≤ 0.05",
@@ -152,8 +154,32 @@ INDEX: list[tuple[str, list[Row]]] = [
         Row("extension zip size (#5)", "< 100 MB",
             [("largest", "bench_extension", "zip_max_mb"), ("smallest", "bench_extension", "zip_min_mb")], ("<", 100),
             f"69.6 (windows-x64) – 83.9 MB (macos-x64) ({S1})"),
+        Row("no transcript, Whisper words: p/b/m closed, natural speech (#11)", "≥ 0.95",
+            [("natural", "bench_words", "natural_whisper_closure"), ("more", "bench_words", "more_whisper_closure")],
+            (">=", 0.95), before=f"natural 1.00, more 0.95 ({W11})"),
+        Row("no transcript, Whisper words: oo/oh/w rounded, natural speech (#11)", "≥ 0.90",
+            [("natural", "bench_words", "natural_whisper_rounding"), ("more", "bench_words", "more_whisper_rounding")],
+            (">=", 0.90), before=f"natural 1.00, more 0.98 ({W11})"),
+        Row("no transcript, Whisper words: open vowels wrongly closed, natural speech (#11)", "≤ 0.05",
+            [("natural", "bench_words", "natural_whisper_open_shut"), ("more", "bench_words", "more_whisper_open_shut")],
+            ("<=", 0.05), before=f"0.00, 0.00 ({W11})"),
+        Row("no transcript, Whisper words: p/b/m closed, espeak voices (#11)", "≥ 0.90",
+            [("", "bench_words", "espeak_whisper_closure")], (">=", 0.90), before=f"0.886 ({W11}): missed"),
+        Row("no transcript, Whisper words: warm RTF on 2 cores, worst row (#11)", "≤ 0.12",
+            [("Whisper", "bench_words", "rtf_notext_whisper_max"),
+             ("pocketsphinx words, same run", "bench_words", "rtf_notext_pocketsphinx_max")], ("<=", 0.12), checked=1,
+            before=f"0.094–0.230 at load 4–6, pocketsphinx words 0.072–0.245 side by side ({W11})"),
+        Row("with a transcript, Whisper installed: warm RTF on 2 cores, worst row (#11)", "≤ 0.05",
+            [("", "bench_words", "rtf_text_max")], ("<=", 0.05), before=f"0.035–0.089 at load 4–6 ({W11})"),
     ]),
     ("Other measured numbers", [
+        Row("word error rate without a transcript, Whisper / pocketsphinx: espeak, natural, more (#11)", "",
+            [("espeak Whisper", "bench_words", "espeak_whisper_wer"),
+             ("pocketsphinx", "bench_words", "espeak_pocketsphinx_wer"),
+             ("natural Whisper", "bench_words", "natural_whisper_wer"),
+             ("pocketsphinx", "bench_words", "natural_pocketsphinx_wer"),
+             ("more Whisper", "bench_words", "more_whisper_wer"), ("pocketsphinx", "bench_words", "more_pocketsphinx_wer")],
+            before=f"0.32 / 0.85, 0.03 / 0.24, 0.08 / 0.44 ({W11})"),
         Row("p/b/m closed with a transcript over white noise, 20 / 10 dB SNR", "",
             [("20 dB", "bench_noise", "20_text_closure"), ("10 dB", "bench_noise", "10_text_closure")],
             before=f"1.00 / 0.95 ({S3})"),

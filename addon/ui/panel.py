@@ -38,6 +38,10 @@ class A2F_PT_main(bpy.types.Panel):
             col.label(text=reason, icon="ERROR")
         if s.backend == "nim":
             col.operator("a2f.check_connection", icon="URL")
+        if s.backend == "local":  # who hears the words when there is no transcript
+            from .. import preferences, recogniser
+
+            col.label(text=f"Words: {recogniser.status(preferences.get(context))[0]}", icon="OUTLINER_OB_SPEAKER")
         col.prop(s, "character")
         if s.character == "CUSTOM":
             col.prop(s, "character_yaml")

