@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from benchlib import Report, add_results_args
 
+from a2f_core import process_pool
 from a2f_core.audio import Audio
 from a2f_core.backends.local import LocalBackend, phones
 from a2f_core.config import RunConfig
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, rep: Report) -> None:
     for set_name, seconds in cases:
         audio, text = speech(seconds, SETS[set_name])
         for with_text in (True, False):
-            phones.shutdown_pool()
+            process_pool.shutdown()
             phones._THREAD.__dict__.clear()  # cold: this thread's decoders load again
             backend = LocalBackend(workers=args.workers)
             t0 = time.perf_counter()
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, rep: Report) -> None:
                 {"set": set_name, "audio_s": round(d, 2), "transcript": with_text, "path": clip.meta["path"],
                  "pieces": clip.meta["pieces"], "cold_rtf": round(cold / d, 4), "warm_rtf": round(min(warm) / d, 4),
                  "cpu_rtf_1_process": round(cpu / d, 4)})
-    phones.shutdown_pool()
+    process_pool.shutdown()
     for (kind, with_text), value in worst.items():
         rep.metric(f"{kind}_rtf_{'text' if with_text else 'notext'}_max", round(value, 3), "",
                    f"{kind} RTF, {'with' if with_text else 'without'} a transcript, worst case over the clips "

@@ -5,7 +5,7 @@
 The panel's UI path (addon.operators.bake.BakeJob: resolve on the main thread, compute on a worker thread, keys
 written on the main thread) with the real bundled backend on a long line of real speech, with its transcript and
 without. The bpy module runs headless, so the interactive rule "decode only in worker processes" is switched on
-by hand (phones.DECODE_IN_WORKERS = True; an interactive Blender switches it on by itself); ``--in-process``
+by hand (process_pool.ONLY_IN_WORKERS = True; an interactive Blender switches it on by itself); ``--in-process``
 measures the old interactive behaviour (every decode in Blender's own process, no worker processes) for comparison.
 
 While the bake runs, the main thread sleeps 10 ms at a time, as a redraw loop would; a stall is the time a
@@ -96,12 +96,12 @@ def main() -> int:
     import bpy
     from local_helpers import long_line
 
-    from a2f_core.backends.local import phones
+    from a2f_core import process_pool
     from addon import demo_rig
 
-    phones.DECODE_IN_WORKERS = not args.in_process
+    process_pool.ONLY_IN_WORKERS = not args.in_process
     if args.in_process:  # as an interactive Blender did before: no worker processes at all
-        phones.can_use_processes = lambda: False
+        process_pool.can_use_processes = lambda: False
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 60
     demo_rig.build("Face", segments=32, rings=24)
@@ -116,7 +116,7 @@ def main() -> int:
             words = "transcript" if transcript else "no transcript"
             rows.append((words, "bake", run(audio, transcript, None)))
             rows.append((words, "cancel", run(audio, transcript, args.cancel_after)))
-        phones.shutdown_pool()
+        process_pool.shutdown()
         print(f"bpy {bpy.app.version_string}; the main thread sleeps 10 ms at a time; a stall is a sleep's overrun\n")
         print("| words | run | compute s | worst stall ms | Esc to done ms | key write s | scene unchanged |")
         print("|---|---|---|---|---|---|---|")

@@ -68,9 +68,9 @@ def shutdown() -> None:
     that skips Python's exit handlers quits (the bpy 4.2 module does)."""
     import sys
 
-    phones = sys.modules.get("a2f_core.backends.local.phones")
-    if phones is not None:
-        phones.shutdown_pool()
+    pool = sys.modules.get("a2f_core.process_pool")
+    if pool is not None:
+        pool.shutdown()
 
 
 __all__ = ["Availability", "Backend", "CancelToken", "Capabilities", "ProgressFn", "names", "get", "available",

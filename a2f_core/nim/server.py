@@ -15,7 +15,6 @@ import importlib
 import itertools
 import logging
 import math
-import multiprocessing
 import queue
 import threading
 import time
@@ -28,6 +27,7 @@ import numpy as np
 from grpc_health.v1 import health as grpc_health
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from .. import pipeline, process_pool, segments
 from ..audio import Audio
 from ..backends.base import CancelToken
 from ..clip import Clip, EmotionTrack, frame_count
@@ -111,51 +111,48 @@ def _check_spec(spec: str) -> None:
         backends.backend_class(spec)
 
 
+def _runner(spec: str, options: dict | None) -> pipeline.Runner:
+    return pipeline.Runner(spec, backend=load_backend(spec, options))
+
+
 def _worker_init(spec: str, options: dict, busy_options: dict | None = None) -> None:
     global _WORKER_BACKEND, _WORKER_BUSY
-    _WORKER_BACKEND = load_backend(spec, options)
-    _WORKER_BUSY = None if busy_options is None else load_backend(spec, busy_options)
+    _WORKER_BACKEND = _runner(spec, options)
+    _WORKER_BUSY = None if busy_options is None else _runner(spec, busy_options)
 
 
 def _worker_infer(audio: Audio, config: RunConfig, busy: bool = False) -> Clip:
-    return (_WORKER_BUSY if busy and _WORKER_BUSY is not None else _WORKER_BACKEND).infer(audio, config)
+    runner = _WORKER_BUSY if busy and _WORKER_BUSY is not None else _WORKER_BACKEND
+    return runner.take(audio, config, max_seconds=None).clip
 
 
 class Runner:
-    """Runs backend.infer for a stream: in the caller's thread, or in a pool of spawned processes."""
+    """Runs a stream's inference through the pipeline's Runner: in the stream's thread, or in worker processes
+    (process_pool.Pool, each worker holding its own backend)."""
 
     def __init__(self, opts: ServeOptions):
         self.opts = opts
-        self.backend: Any = None
-        self.busy_backend: Any = None
+        self.backend: pipeline.Runner | None = None
+        self.busy_backend: pipeline.Runner | None = None
         self.capacity = max(1, opts.workers)  # inferences that run at once
         self.in_flight = 0  # inferences submitted and not finished
         self._flight_lock = threading.Lock()
-        self.pool: cf.ProcessPoolExecutor | None = None
-        # In-thread backends run one at a time unless they say they are thread-safe (the bundled one
-        # shares one speech decoder per process); use worker processes for parallel streams.
-        self._lock: threading.Lock | None = None
+        self.pool: process_pool.Pool | None = None
         _check_spec(opts.backend)
         if opts.workers > 0:
-            ctx = multiprocessing.get_context("spawn")  # never fork a process that runs gRPC threads
-            self.pool = cf.ProcessPoolExecutor(
-                opts.workers, mp_context=ctx, initializer=_worker_init,
-                initargs=(opts.backend, opts.backend_options, opts.busy_backend_options),
-            )
-            # start the workers now (imports, decoder start-up) rather than on the first request
-            try:
-                list(self.pool.map(_noop, range(opts.workers)))
+            self.pool = process_pool.Pool(opts.workers, _worker_init,
+                                          (opts.backend, opts.backend_options, opts.busy_backend_options))
+            try:  # start the workers now (imports, decoder start-up) rather than on the first request
+                self.pool.start()
             except cf.process.BrokenProcessPool:
-                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool.close(wait=False)
                 raise BackendError(
                     f"backend '{opts.backend}' failed to start in a worker process; try --workers 0 to see why"
                 ) from None
-        else:
-            self.backend = load_backend(opts.backend, opts.backend_options)
+        else:  # in-thread backends that are not parallel take turns (the pipeline's Runner sees to it)
+            self.backend = _runner(opts.backend, opts.backend_options)
             if opts.busy_backend_options is not None:
-                self.busy_backend = load_backend(opts.backend, opts.busy_backend_options)
-            if not self.backend.capabilities.parallel:
-                self._lock = threading.Lock()
+                self.busy_backend = _runner(opts.backend, opts.busy_backend_options)
 
     def _flight(self, n: int, _fut: Any = None) -> None:
         with self._flight_lock:
@@ -170,17 +167,11 @@ class Runner:
 
     def infer(self, audio: Audio, config: RunConfig, cancel: CancelToken, busy: bool = False) -> Clip:
         if self.pool is None:
-            backend = self.busy_backend if busy and self.busy_backend is not None else self.backend
+            runner = self.busy_backend if busy and self.busy_backend is not None else self.backend
+            assert runner is not None
             self._flight(1)
             try:
-                if self._lock is None:
-                    return backend.infer(audio, config, cancel=cancel)
-                while not self._lock.acquire(timeout=0.1):
-                    cancel.check()
-                try:
-                    return backend.infer(audio, config, cancel=cancel)
-                finally:
-                    self._lock.release()
+                return runner.take(audio, config, max_seconds=None, cancel=cancel).clip
             finally:
                 self._flight(-1)
         fut = self._submit(audio, config, busy)
@@ -216,11 +207,7 @@ class Runner:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _noop(_: int) -> None:
-    return None
+            self.pool.close(wait=False)
 
 
 # --- the service -------------------------------------------------------------------------------------
@@ -546,25 +533,16 @@ class A2FService(wire.A2FControllerServiceServicer):
 
 
 def plan_segments(audio: Audio, seconds: float) -> list[float]:
-    """Cut times (s) from 0 to the end: one piece, or pieces of about ``seconds`` cut at the quietest
-    50 ms near each target, on the 30 fps grid."""
+    """Cut times (s) from 0 to the end: one piece, or pieces of about ``seconds`` cut at pauses (the bundled
+    backend's cutter, segments.quiet_cuts, within a quarter piece of even spacing), on the 30 fps grid."""
     dur = audio.duration
     if seconds <= 0 or dur <= 1.5 * seconds:
         return [0.0, dur]
-    x = audio.samples  # float32; no float64 copy of a long clip
-    hop = max(1, int(audio.rate * 0.05))
-    n = len(x) // hop
-    energy = np.sqrt(np.mean(np.square(x[: n * hop].reshape(n, hop)), axis=1, dtype=np.float64))
-    cuts = [0.0]
-    while dur - cuts[-1] > 1.5 * seconds:
-        target = cuts[-1] + seconds
-        a = int((target - 0.25 * seconds) / 0.05)
-        b = min(n, int((target + 0.25 * seconds) / 0.05))
-        k = a + int(np.argmin(energy[a:b])) if b > a else int(target / 0.05)
-        cut = round((k + 0.5) * 0.05 * NIM_FPS) / NIM_FPS
-        cuts.append(max(cut, cuts[-1] + 1.0 / NIM_FPS))
-    cuts.append(dur)
-    return cuts
+    cuts = segments.quiet_cuts(audio.samples, audio.rate, max(2, round(dur / seconds)), 0.25 * seconds)
+    grid = [0.0]
+    for c in cuts[1:-1]:
+        grid.append(max(round(c * NIM_FPS) / NIM_FPS, grid[-1] + 1.0 / NIM_FPS))
+    return grid + [dur]
 
 
 def _segment_config(config: RunConfig, start: float, end: float) -> RunConfig:

@@ -2,7 +2,7 @@
 main thread is never held for long, Esc cancels promptly and a cancelled bake changes nothing.
 
 An interactive Blender switches decoding to the worker processes by itself; the bpy module runs headless, so the
-tests switch it on by hand (phones.DECODE_IN_WORKERS). The targets (100 ms, 0.5 s on a 180 s line) are measured
+tests switch it on by hand (process_pool.ONLY_IN_WORKERS). The targets (100 ms, 0.5 s on a 180 s line) are measured
 in bench/bench_responsiveness.py; the bounds here are looser so a loaded machine does not fail them, yet far below
 what decoding in Blender's own process costs (stalls of 1-2 s on this line).
 """
@@ -16,7 +16,7 @@ import bpy
 import pytest
 from blender_helpers import ROOT, snapshot
 
-from a2f_core.backends.local import phones
+from a2f_core import process_pool
 from a2f_core.errors import Cancelled
 from addon.bake import core
 from addon.operators.bake import BakeJob
@@ -34,7 +34,7 @@ def line(tmp_path_factory):
 
 @pytest.fixture
 def in_workers(monkeypatch):
-    monkeypatch.setattr(phones, "DECODE_IN_WORKERS", True)
+    monkeypatch.setattr(process_pool, "ONLY_IN_WORKERS", True)
 
 
 def tick_until_done(job: BakeJob, cancel_after: float | None = None, limit: float = 120.0) -> tuple[float, float]:

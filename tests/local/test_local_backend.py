@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from a2f_core import backends
+from a2f_core import backends, process_pool
 from a2f_core.audio import Audio
 from a2f_core.backends import CancelToken
 from a2f_core.backends.local import LocalBackend
@@ -253,7 +253,7 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     for _, cut in pieces[:-1]:  # the cuts moved to quiet spots (the pauses here)
         assert rms(cut) < 0.02 * loud, cut
     monkeypatch.delitem(sys.modules, "bpy", raising=False)  # other suites may have imported bpy
-    assert ph.can_use_processes()
+    assert process_pool.can_use_processes()
     marks: list[float] = []
     pooled, warn = ph.recognize_long(pcm, 2, lambda: None, marks.append, pieces=3)
     assert not warn and len(pooled) == 3 and marks[-1] == 1.0
@@ -264,7 +264,7 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     words = [w for r in pooled for w in r.words]  # the heard words: each once, in order, overlap trimmed too
     assert len(words) >= 12 and [w[0] for w in words] == " ".join(r.text for r in pooled).split()
     assert all(x[2] <= y[1] + 1e-6 for x, y in zip(words, words[1:]))
-    monkeypatch.setattr(ph, "can_use_processes", lambda: False)  # no worker processes: all in this one
+    monkeypatch.setattr(process_pool, "can_use_processes", lambda: False)  # no worker processes: all in this one
     here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)
     assert [(p.name, round(p.start, 3)) for r in here for p in r.phones] == \
         [(p.name, round(p.start, 3)) for p in flat]
@@ -275,19 +275,18 @@ def test_worker_processes_everywhere_and_only_there_in_a_blender_ui(monkeypatch)
     process; in a Blender UI every decode goes to them (the decoder holds the GIL and would freeze the UI)."""
     import types
 
-    ph = phones_mod
     monkeypatch.delitem(sys.modules, "bpy", raising=False)
-    assert ph.can_use_processes() and not ph.decode_in_workers()
+    assert process_pool.can_use_processes() and not process_pool.only_in_workers()
     monkeypatch.setitem(sys.modules, "bpy", types.SimpleNamespace(app=types.SimpleNamespace(background=True)))
-    assert ph.can_use_processes() and not ph.decode_in_workers()
+    assert process_pool.can_use_processes() and not process_pool.only_in_workers()
     monkeypatch.setitem(sys.modules, "bpy", types.SimpleNamespace(app=types.SimpleNamespace(background=False)))
-    assert ph.can_use_processes() and ph.decode_in_workers()
+    assert process_pool.can_use_processes() and process_pool.only_in_workers()
     monkeypatch.delitem(sys.modules, "bpy")
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:  # e.g. a2f serve's workers
-        assert pool.submit(ph.can_use_processes).result() is False  # no pool inside a worker process
+        assert pool.submit(process_pool.can_use_processes).result() is False  # no pool inside a worker process
 
 
 def test_workers_leave_when_their_parent_dies_without_cleaning_up(tmp_path):
@@ -300,9 +299,9 @@ def test_workers_leave_when_their_parent_dies_without_cleaning_up(tmp_path):
     script = tmp_path / "host.py"
     script.write_text(
         "import os\n"
-        "from a2f_core.backends.local import phones\n"
+        "from a2f_core import process_pool\n"
         "if __name__ == '__main__':\n"
-        "    pool = phones._pool(2)\n"
+        "    pool = process_pool.shared(2).executor()\n"
         "    print(*sorted(set(pool.submit(os.getpid).result() for _ in range(8))), flush=True)\n"
         "    print(*pool._processes, flush=True)\n"
         "    os._exit(0)\n"
@@ -331,12 +330,12 @@ def test_short_clips_from_threads_use_the_worker_pool(fixtures, monkeypatch):
     (`a2f infer DIR --jobs`, bake.py --jobs) use every core; the phones match decoding in process."""
     ph = phones_mod
     monkeypatch.delitem(sys.modules, "bpy", raising=False)
-    ph.shutdown_pool()
+    process_pool.shutdown()
     pcms = [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16)
             for n in ("zorblax", "van_window")]
     with ThreadPoolExecutor(2) as pool:
         pooled = list(pool.map(lambda p: ph.recognize_long(p, 2, lambda: None, lambda f: None), pcms))
-    assert ph._POOL is not None  # the decoding ran in worker processes
+    assert process_pool._SHARED is not None and process_pool._SHARED._executor is not None  # ran in workers
     for (res, warn), p in zip(pooled, pcms):
         assert not warn and len(res) == 1
         here = ph._decode_piece(p, 0.0)
@@ -359,7 +358,7 @@ def test_long_transcript_alignment_in_pieces_matches_whole_file(fixtures, monkey
     pcm = np.concatenate(parts)
     whole = ph.recognizer().align(pcm, words)
     pieces, warn = ph.align_long(pcm, words, 2, lambda: None, piece=2.5)
-    ph.shutdown_pool()
+    process_pool.shutdown()
     assert whole is not None and pieces is not None and not warn
     assert pieces.pieces >= 2
     a = [p for p in whole.phones if p.name != "SIL"]

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from a2f_core import audio as audio_mod
+from a2f_core import process_pool
 from a2f_core.backends.local import LocalBackend, evaluate, words
 from a2f_core.backends.local import backend as backend_mod
 from a2f_core.backends.local import phones as ph
@@ -105,7 +106,7 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
     pcm = np.concatenate(parts)
     total = len(pcm) / ph.RATE
     monkeypatch.delitem(sys.modules, "bpy", raising=False)
-    assert ph.can_use_processes()
+    assert process_pool.can_use_processes()
     src = words.find_model().path
     results, warn = ph.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
     assert not warn and len(results) == words.piece_count(total, 2) >= 2
@@ -125,7 +126,7 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
         return real(samples, path, threads)
 
     monkeypatch.setattr(words, "transcribe", spy)
-    monkeypatch.setattr(ph, "can_use_processes", lambda: False)  # a host without worker processes: one process
+    monkeypatch.setattr(process_pool, "can_use_processes", lambda: False)  # a host without worker processes: one process
     here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
     assert len(spans) == len(here) and sum(d for d, _ in spans) == pytest.approx(total, abs=0.01)
     assert all(d <= words.PIECE_MAX + 1.0 for d, _ in spans)

@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 
 from ... import audio as audio_mod
+from ... import process_pool
 from ...audio import Audio
 from ...clip import Clip, EmotionTrack, frame_count, frame_times
 from ...config import FACE_PARAM_RANGES, RunConfig
@@ -88,7 +89,7 @@ class LocalBackend:
             raise BackendError(f"local backend: workers must be 1 or more, got {workers}")
         if quality not in self.QUALITIES:
             raise BackendError(f"local backend: quality must be one of {', '.join(self.QUALITIES)}, got '{quality}'")
-        self.workers = workers or phones.default_workers()
+        self.workers = workers or process_pool.default_size()
         self.quality = quality
         self.words = whisper.find_model(words_model)
 

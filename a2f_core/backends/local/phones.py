@@ -12,18 +12,15 @@ not help); with one, audio over 20 s is aligned in pieces cut at the pauses a wo
 
 from __future__ import annotations
 
-import atexit
 import math
-import os
 import re
-import sys
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ... import process_pool, segments
 from ...errors import BackendError
 
 RATE = 16000
@@ -355,8 +352,7 @@ def loud_frames(db: np.ndarray, below_top: float) -> np.ndarray:
 
 def frame_energy(pcm: np.ndarray) -> np.ndarray:
     """Mean square of each 10 ms frame of 16 kHz PCM (the trailing partial frame is dropped)."""
-    n = len(pcm) // HOP
-    return (pcm[: n * HOP].astype(np.float64).reshape(n, HOP) ** 2).mean(axis=1)
+    return segments.frame_energy(pcm, RATE)
 
 
 PIECE_TARGET = 6.0  # s: no-transcript audio is decoded in pieces of about this length
@@ -364,7 +360,6 @@ PIECE_MAX = 30.0  # s: in one process, shorter audio stays whole (cutting only a
 MIN_PIECE = 2.5  # s: with worker processes, audio is cut so every worker gets a piece, down to this length
 CUT_SEARCH = 0.5  # s: a cut goes to the quietest point this close to its even position (pieces stay even)
 OVERLAP = 0.3  # s of neighbouring audio decoded with each piece for context
-QUIET_WINDOW = 0.15  # s: "quiet" = lowest mean energy over this window (a pause rather than a stop closure)
 
 
 def piece_count(total: float, parallel: int) -> int:
@@ -378,29 +373,10 @@ def piece_count(total: float, parallel: int) -> int:
 
 
 def split_at_pauses(pcm: np.ndarray, pieces: int) -> list[tuple[float, float]]:
-    """``pieces`` spans covering the whole audio, cut at the quietest point (lowest energy over
-    QUIET_WINDOW, so a pause wins over a stop closure) within CUT_SEARCH s of even spacing."""
-    total = len(pcm) / RATE
-    if pieces <= 1:
-        return [(0.0, total)]
-    energy = frame_energy(pcm)
-    n = len(energy)
-    k = max(1, int(round(QUIET_WINDOW * 100)))
-    quiet = np.log(np.convolve(energy, np.ones(k) / k, mode="same") + 1.0)
-    step = total / pieces
-    reach = min(CUT_SEARCH, step / 3)
-    cuts = [0.0]
-    for i in range(1, pieces):
-        ideal = i * step
-        lo = max(int((ideal - reach) * 100), int(cuts[-1] * 100) + 1)
-        hi = min(int((ideal + reach) * 100) + 1, n - 1)
-        frames = np.arange(lo, hi)
-        if len(frames) == 0:
-            continue
-        # lowest energy wins; among equals (digital silence) the one nearest the even position
-        j = frames[np.argmin(quiet[lo:hi] + 1e-3 * np.abs(frames / 100 - ideal))]
-        cuts.append(float(j) / 100)
-    cuts.append(total)
+    """``pieces`` spans covering the whole audio, cut at the quietest point within CUT_SEARCH s of even
+    spacing (segments.quiet_cuts)."""
+    reach = min(CUT_SEARCH, len(pcm) / RATE / max(1, pieces) / 3)
+    cuts = segments.quiet_cuts(pcm, RATE, pieces, reach)
     return list(zip(cuts[:-1], cuts[1:]))
 
 
@@ -432,128 +408,6 @@ def _decode_piece(pcm: np.ndarray, offset: float, fast: bool = False, words: tup
     return rec.recognize(pcm, offset)
 
 
-_POOL: ProcessPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-# Decode only in worker processes, never in this one: None = decide (yes in an interactive Blender, where a
-# decoder holding the GIL would freeze the UI); True/False to force it (tests, benchmarks).
-DECODE_IN_WORKERS: bool | None = None
-
-
-def decode_in_workers() -> bool:
-    """Whether every decode must run in the worker pool, so that this process's main thread stays free."""
-    if DECODE_IN_WORKERS is not None:
-        return DECODE_IN_WORKERS
-    bpy = sys.modules.get("bpy")
-    return bpy is not None and not getattr(getattr(bpy, "app", None), "background", True)
-
-
-def _main_is_importable() -> bool:
-    """Spawned workers import the main script again: only safe when it guards its entry point."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None or getattr(main, "__spec__", None) is not None:
-        return True  # interactive, -c, or run with -m (imported by name)
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except OSError:
-        return False
-    return re.search(r"""__name__\s*==\s*["']__main__["']""", text) is not None
-
-
-def can_use_processes() -> bool:
-    """Worker processes need a real Python executable (Blender's sys.executable is its bundled Python) and a
-    main script that guards its entry point, and are never nested."""
-    import multiprocessing as mp
-
-    if mp.parent_process() is not None:
-        return False  # a worker process (ours or a server's) never starts a pool of its own
-    exe = os.path.basename(sys.executable or "").lower()
-    return exe.startswith("python") and _main_is_importable()
-
-
-def _watch_parent(parent: int) -> None:
-    """Worker initializer: leave as soon as the parent is gone. (A parent that exits without shutting
-    the pool down, as the bpy 4.2 module does, would otherwise leave idle workers holding its stdout.)"""
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="a2f-parent-watch", daemon=True).start()
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """One shared pool per process (threads share it; a live pool is never replaced under them)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            import multiprocessing as mp
-
-            _POOL = ProcessPoolExecutor(
-                workers, mp_context=mp.get_context("spawn"), initializer=_watch_parent, initargs=(os.getpid(),)
-            )
-        return _POOL
-
-
-def shutdown_pool() -> None:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is not None:
-            _POOL.shutdown(cancel_futures=True)
-            _POOL = None
-
-
-def _pooled(
-    workers: int, fn: Callable[..., Any], jobs: Sequence[tuple], check: Callable[[], None],
-    progress: Callable[[float], None] | None = None,
-) -> tuple[list[Any] | None, str]:
-    """``fn(*job)`` for every job in the shared worker pool, results in order; ``(None, reason)`` when
-    the pool cannot run them (the caller then works in this process)."""
-    try:
-        pool = _pool(workers)
-        futures: list[Future] = [pool.submit(fn, *job) for job in jobs]
-        out: list[Any] = []
-        try:
-            for f in futures:
-                while True:
-                    check()
-                    try:
-                        out.append(f.result(timeout=0.1))
-                        break
-                    except TimeoutError:
-                        continue
-                if progress is not None:
-                    progress(len(out) / len(futures))
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-        return out, ""
-    except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
-        shutdown_pool()
-        return None, str(e)
-
-
-def _here_or_pooled(workers: int, fn: Callable[..., Any], args: tuple, check: Callable[[], None]) -> Any:
-    """``fn(*args)``: in this process, or in the worker pool where this process must stay free
-    (decode_in_workers); in this process when the pool cannot run it."""
-    if decode_in_workers() and can_use_processes():
-        out, _why = _pooled(max(1, workers), fn, [args], check)
-        if out is not None:
-            return out[0]
-    return fn(*args)
-
-
-atexit.register(shutdown_pool)  # a pool left at exit is stopped (see _watch_parent for hosts that skip this)
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
 def recognize_long(
     pcm: np.ndarray,
     workers: int,
@@ -568,7 +422,7 @@ def recognize_long(
     every worker decodes a piece; in one process only audio over PIECE_MAX s is cut. ``words_model``:
     a Whisper folder (words.py) hears each piece's words (longer pieces, no overlap), pocketsphinx
     where they do not fit (``min_fit``)."""
-    pooled_ok = can_use_processes()
+    pooled_ok = process_pool.can_use_processes()
     parallel = workers if workers > 1 and pooled_ok else 1
     from . import words as whisper  # here, not at the top: words.py imports this module
 
@@ -582,10 +436,10 @@ def recognize_long(
     cut = [(pcm[int(a * RATE): int(b * RATE)], a) for a, b in ext]
     heard = [(words_model, whisper.threads_for(parallel), a, b, min_fit) if use_words else None for a, b in spans]
     results: list[Result | None] = [None] * len(cut)
-    if parallel > 1 or (decode_in_workers() and pooled_ok):  # even one piece: threads decoding other files
+    if parallel > 1 or (process_pool.only_in_workers() and pooled_ok):  # even one piece: threads decoding other files
         # at once then use the other cores
         jobs = [(p, off, fast, h) for (p, off), h in zip(cut, heard)]
-        pooled, why = _pooled(workers, _decode_piece, jobs, check, progress)
+        pooled, why = process_pool.shared(workers).run(_decode_piece, jobs, check, progress)
         if pooled is not None:
             results = list(pooled)
         else:
@@ -640,16 +494,16 @@ def align_long(
     words = list(words)
 
     def whole() -> Result | None:
-        return _here_or_pooled(workers, _align_piece, (pcm, words, 0.0), check)
+        return process_pool.run_here_or_in_workers(workers, _align_piece, (pcm, words, 0.0), check)
 
-    if not can_use_processes() or (workers < 2 and not decode_in_workers()):
+    if not process_pool.can_use_processes() or (workers < 2 and not process_pool.only_in_workers()):
         return recognizer().align(pcm, words), []
     if total <= 2 * piece:  # whole, but in a worker: threads aligning other files at once use the other cores
-        pooled, why = _pooled(max(1, workers), _align_piece, [(pcm, words, 0.0)], check)
+        pooled, why = process_pool.shared(workers).run(_align_piece, [(pcm, words, 0.0)], check)
         if pooled is None:
             return recognizer().align(pcm, words), [f"worker processes unavailable ({why}); aligned in this process"]
         return pooled[0], []
-    segs = _here_or_pooled(workers, _word_pass, (pcm, words), check)
+    segs = process_pool.run_here_or_in_workers(workers, _word_pass, (pcm, words), check)
     if segs is None:
         return None, []
     check()
@@ -667,7 +521,7 @@ def align_long(
     for a, b in zip(cuts[:-1], cuts[1:]):
         jobs.append((pcm[int(a * RATE): int(b * RATE)], [w for w, m in spoken if a <= m < b], a))
     warnings: list[str] = []
-    results, why = _pooled(max(1, workers), _align_piece, jobs, check)
+    results, why = process_pool.shared(workers).run(_align_piece, jobs, check)
     if results is None:
         warnings.append(f"worker processes unavailable ({why}); aligned in this process")
         return recognizer().align(pcm, words), warnings
