@@ -24,7 +24,7 @@ import numpy as np
 from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
-from a2f_core.backends.local import LocalBackend, phones
+from a2f_core.backends.local import LocalBackend, normalise
 from a2f_core.backends.local import evaluate as ev
 from a2f_core.config import RunConfig
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, rep: Report) -> None:
         metas = [json.loads((folder / f"{n}.json").read_text()) for n in names]
         for i, (n, meta) in enumerate(zip(names, metas)):
             other = metas[(i + 1) % len(metas)]["transcript"]
-            same = phones.words_of(other) == phones.words_of(meta["transcript"]) or n == "mfa_english_fast"
+            same = normalise.words_of(other) == normalise.words_of(meta["transcript"]) or n == "mfa_english_fast"
             clips.append((n, meta, audio_mod.load(folder / f"{n}.wav", rate=16000), None if same else other))
     backend = LocalBackend(workers=1)
     print(f"{len(clips)} clips from {', '.join(f.name for f in FOLDERS)}\n")

@@ -29,7 +29,7 @@ from a2f_core import audio as audio_mod
 from a2f_core.audio import Audio
 from a2f_core.backends.local import LocalBackend
 from a2f_core.backends.local import evaluate as ev
-from a2f_core.backends.local.phones import words_of
+from a2f_core.backends.local.normalise import words_of
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"

@@ -20,7 +20,7 @@ import numpy as np
 from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
-from a2f_core.backends.local import LocalBackend, phones
+from a2f_core.backends.local import LocalBackend, long_audio, phones
 from a2f_core.backends.local import evaluate as ev
 from a2f_core.config import RunConfig
 
@@ -35,11 +35,11 @@ def run(settings: dict) -> None:
     if "asr" in settings:
         phones.ASR_OPTIONS.clear()
         phones.ASR_OPTIONS.update({**base, **settings["asr"]})
-    count = phones.piece_count
-    phones.OVERLAP = settings.get("overlap", 0.3)
-    phones.MIN_PIECE = settings.get("min_piece", 2.5)
+    count = long_audio.piece_count
+    long_audio.OVERLAP = settings.get("overlap", 0.3)
+    long_audio.MIN_PIECE = settings.get("min_piece", 2.5)
     if settings.get("split"):  # cut as for N worker processes, decoded here (same phones as in a pool)
-        phones.piece_count = lambda total, parallel: count(total, int(settings["split"]))  # type: ignore[assignment]
+        long_audio.piece_count = lambda total, parallel: count(total, int(settings["split"]))  # type: ignore[assignment]
     phones._THREAD.__dict__.clear()  # fresh decoders
     backend = LocalBackend(workers=1, quality=settings.get("quality", "best"))
     for name, folder in SETS.items():
@@ -64,7 +64,7 @@ def run(settings: dict) -> None:
         )
     phones.ASR_OPTIONS.clear()
     phones.ASR_OPTIONS.update(base)
-    phones.piece_count = count  # type: ignore[assignment]
+    long_audio.piece_count = count  # type: ignore[assignment]
     phones.ALLPHONE_OPTIONS.clear()
     phones.ALLPHONE_OPTIONS.update(base_ap)
 

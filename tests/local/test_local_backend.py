@@ -11,7 +11,7 @@ import pytest
 from a2f_core import backends, process_pool
 from a2f_core.audio import Audio
 from a2f_core.backends import CancelToken
-from a2f_core.backends.local import LocalBackend
+from a2f_core.backends.local import LocalBackend, long_audio, normalise
 from a2f_core.backends.local import phones as phones_mod
 from a2f_core.clip import frame_count
 from a2f_core.config import EmotionKey, RunConfig
@@ -221,11 +221,10 @@ def test_bad_audio_is_a_clear_error(backend):
 
 
 def test_piece_count_keeps_every_worker_busy():
-    ph = phones_mod
-    assert ph.piece_count(10.0, 2) == 2  # both workers get half of a 10 s clip
-    assert ph.piece_count(60.0, 2) == 10 and ph.piece_count(61.0, 4) % 4 == 0
-    assert ph.piece_count(4.0, 2) == 1  # no piece under MIN_PIECE
-    assert ph.piece_count(25.0, 1) == 1 and ph.piece_count(61.0, 1) == 3  # one process: only long audio
+    assert long_audio.piece_count(10.0, 2) == 2  # both workers get half of a 10 s clip
+    assert long_audio.piece_count(60.0, 2) == 10 and long_audio.piece_count(61.0, 4) % 4 == 0
+    assert long_audio.piece_count(4.0, 2) == 1  # no piece under MIN_PIECE
+    assert long_audio.piece_count(25.0, 1) == 1 and long_audio.piece_count(61.0, 1) == 3  # one process: only long audio
 
 
 def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
@@ -237,7 +236,7 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     for n in ("zorblax", "van_window", "mabel_map"):
         parts += [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16), gap]
     pcm = np.concatenate(parts)
-    pieces = ph.split_at_pauses(pcm, 3)
+    pieces = long_audio.split_at_pauses(pcm, 3)
     assert len(pieces) == 3
     assert pieces[0][0] == 0 and pieces[-1][1] == pytest.approx(len(pcm) / ph.RATE)
     for (_, end), (start, _) in zip(pieces, pieces[1:]):
@@ -255,7 +254,7 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     monkeypatch.delitem(sys.modules, "bpy", raising=False)  # other suites may have imported bpy
     assert process_pool.can_use_processes()
     marks: list[float] = []
-    pooled, warn = ph.recognize_long(pcm, 2, lambda: None, marks.append, pieces=3)
+    pooled, warn = long_audio.recognize_long(pcm, 2, lambda: None, marks.append, pieces=3)
     assert not warn and len(pooled) == 3 and marks[-1] == 1.0
     flat = [p for r in pooled for p in r.phones]
     assert all(a.end == pytest.approx(b.start, abs=1e-6) for a, b in zip(flat, flat[1:]))
@@ -265,7 +264,7 @@ def test_pieces_in_worker_processes_match_in_process(fixtures, monkeypatch):
     assert len(words) >= 12 and [w[0] for w in words] == " ".join(r.text for r in pooled).split()
     assert all(x[2] <= y[1] + 1e-6 for x, y in zip(words, words[1:]))
     monkeypatch.setattr(process_pool, "can_use_processes", lambda: False)  # no worker processes: all in this one
-    here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)
+    here, _ = long_audio.recognize_long(pcm, 2, lambda: None, lambda x: None, pieces=3)
     assert [(p.name, round(p.start, 3)) for r in here for p in r.phones] == \
         [(p.name, round(p.start, 3)) for p in flat]
 
@@ -334,14 +333,14 @@ def test_short_clips_from_threads_use_the_worker_pool(fixtures, monkeypatch):
     pcms = [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16)
             for n in ("zorblax", "van_window")]
     with ThreadPoolExecutor(2) as pool:
-        pooled = list(pool.map(lambda p: ph.recognize_long(p, 2, lambda: None, lambda f: None), pcms))
+        pooled = list(pool.map(lambda p: long_audio.recognize_long(p, 2, lambda: None, lambda f: None), pcms))
     assert process_pool._SHARED is not None and process_pool._SHARED._executor is not None  # ran in workers
     for (res, warn), p in zip(pooled, pcms):
         assert not warn and len(res) == 1
-        here = ph._decode_piece(p, 0.0)
+        here = long_audio._decode_piece(p, 0.0)
         assert [(q.name, round(q.start, 3)) for q in res[0].phones] == [(q.name, round(q.start, 3)) for q in here.phones]
-    words = ph.words_of(fixtures["zorblax"].transcript)
-    aligned, warn = ph.align_long(pcms[0], words, 2, lambda: None)
+    words = normalise.words_of(fixtures["zorblax"].transcript)
+    aligned, warn = long_audio.align_long(pcms[0], words, 2, lambda: None)
     assert not warn and aligned is not None and aligned.path == "align"
 
 
@@ -354,10 +353,10 @@ def test_long_transcript_alignment_in_pieces_matches_whole_file(fixtures, monkey
     parts, words = [], []
     for n in ("father_palm", "zorblax", "who_knows"):
         parts += [np.round(fixtures[n].audio.resampled(ph.RATE).samples * 32767).astype(np.int16), gap]
-        words += ph.words_of(fixtures[n].transcript)
+        words += normalise.words_of(fixtures[n].transcript)
     pcm = np.concatenate(parts)
     whole = ph.recognizer().align(pcm, words)
-    pieces, warn = ph.align_long(pcm, words, 2, lambda: None, piece=2.5)
+    pieces, warn = long_audio.align_long(pcm, words, 2, lambda: None, piece=2.5)
     process_pool.shutdown()
     assert whole is not None and pieces is not None and not warn
     assert pieces.pieces >= 2

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from a2f_core.backends.local import phones
-from a2f_core.backends.local.phones import Phone, letter_to_sound, recognizer, words_of
+from a2f_core.backends.local.normalise import letter_to_sound, words_of
+from a2f_core.backends.local.phones import Phone, recognizer
 from a2f_core.backends.local.visemes import to_segments
 
 

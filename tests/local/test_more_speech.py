@@ -24,7 +24,7 @@ import pytest
 from local_helpers import pooled, scorer
 
 from a2f_core import audio as audio_mod
-from a2f_core.backends.local import evaluate
+from a2f_core.backends.local import evaluate, long_audio, normalise
 from a2f_core.backends.local import phones as ph
 from a2f_core.config import RunConfig
 
@@ -85,10 +85,10 @@ def test_a_two_minute_reading_aligns_in_parallel_pieces(monkeypatch):
         a = audio_mod.load(MORE / f"{n}.wav", rate=ph.RATE)
         known += [ph.Phone(p.name, p.start + t, p.end + t) for p in evaluate.phones_from_json(meta)]
         parts += [a.samples, gap]
-        words += ph.words_of(meta["transcript"])
+        words += normalise.words_of(meta["transcript"])
         t += a.duration + 0.4
     pcm = np.round(np.concatenate(parts) * 32767).astype(np.int16)
-    r, warn = ph.align_long(pcm, words, 2, lambda: None)
+    r, warn = long_audio.align_long(pcm, words, 2, lambda: None)
     assert r is not None and not warn
     assert r.pieces >= 10  # ~10 s pieces; 1 would mean the slow whole-file fallback
     assert [w[0] for w in r.words] == words
@@ -133,7 +133,7 @@ def test_another_lines_transcript_is_refused(backend, snr):
     accepted = []
     for i, name in list(enumerate(NAMES))[::2]:
         other = NAMES[(i + 1) % len(NAMES)]
-        if ph.words_of(texts[other]) == ph.words_of(texts[name]) or {name, other} == {"mfa_english_fast",
+        if normalise.words_of(texts[other]) == normalise.words_of(texts[name]) or {name, other} == {"mfa_english_fast",
                                                                                       "mfa_english_slow"}:
             continue  # the same sentence said twice
         audio = _noisy(name, snr)[0] if snr else audio_mod.load(MORE / f"{name}.wav")

@@ -16,7 +16,7 @@ import pytest
 
 from a2f_core import audio as audio_mod
 from a2f_core import process_pool
-from a2f_core.backends.local import LocalBackend, evaluate, words
+from a2f_core.backends.local import LocalBackend, evaluate, long_audio, normalise, words
 from a2f_core.backends.local import backend as backend_mod
 from a2f_core.backends.local import phones as ph
 from a2f_core.config import RunConfig
@@ -73,11 +73,11 @@ def test_whisper_hears_the_words_and_they_close_the_lips(heard):
     for name, (meta, audio, clip, ps_clip) in heard.items():
         assert clip.meta["path"] == "asr" and clip.meta["recogniser"] == "whisper", (name, clip.meta["warnings"])
         assert ps_clip.meta["recogniser"] == "pocketsphinx"
-        ref = ph.words_of(meta["transcript"])
-        got = ph.words_of(words.spoken(clip.meta["heard"]))
+        ref = normalise.words_of(meta["transcript"])
+        got = normalise.words_of(words.spoken(clip.meta["heard"]))
         assert clip.meta["heard"] == clip.meta["text"] and any(c.isupper() for c in clip.meta["heard"])  # as written
         edits[0] += _edits(ref, got)
-        edits[1] += _edits(ref, ph.words_of(ps_clip.meta["heard"]))
+        edits[1] += _edits(ref, normalise.words_of(ps_clip.meta["heard"]))
         edits[2] += len(ref)
         known = evaluate.phones_from_json(meta)
         s = evaluate.score(clip, known, audio.samples, audio.rate)
@@ -108,14 +108,14 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
     monkeypatch.delitem(sys.modules, "bpy", raising=False)
     assert process_pool.can_use_processes()
     src = words.find_model().path
-    results, warn = ph.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
+    results, warn = long_audio.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
     assert not warn and len(results) == words.piece_count(total, 2) >= 2
     assert all(r.recogniser == "whisper" for r in results)
     flat = [p for r in results for p in r.phones]
     assert flat[0].start == 0 and flat[-1].end == pytest.approx(total, abs=0.011)
     assert all(a.end == pytest.approx(b.start, abs=1e-6) for a, b in zip(flat, flat[1:]))
-    heard = ph.words_of(words.spoken(" ".join(r.text for r in results)))
-    ref = ph.words_of(" ".join(text))
+    heard = normalise.words_of(words.spoken(" ".join(r.text for r in results)))
+    ref = normalise.words_of(" ".join(text))
     assert abs(len(heard) - len(ref)) <= 3, (len(heard), len(ref))  # nothing heard twice at the cuts
 
     spans: list[tuple[float, float]] = []  # what Whisper hears, in this process
@@ -127,11 +127,11 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
 
     monkeypatch.setattr(words, "transcribe", spy)
     monkeypatch.setattr(process_pool, "can_use_processes", lambda: False)  # a host without worker processes: one process
-    here, _ = ph.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
+    here, _ = long_audio.recognize_long(pcm, 2, lambda: None, lambda f: None, words_model=src)
     assert len(spans) == len(here) and sum(d for d, _ in spans) == pytest.approx(total, abs=0.01)
     assert all(d <= words.PIECE_MAX + 1.0 for d, _ in spans)
     # the same spans; more CPU threads in one process can change a word (int8 sums in another order)
-    assert _edits(heard, ph.words_of(words.spoken(" ".join(r.text for r in here)))) <= 3
+    assert _edits(heard, normalise.words_of(words.spoken(" ".join(r.text for r in here)))) <= 3
 
 
 def test_words_that_do_not_fit_are_refused_and_pocketsphinx_hears_instead(monkeypatch):
@@ -192,7 +192,7 @@ def test_a_folder_that_is_not_a_whisper_model_is_a_one_line_error(tmp_path):
 
 
 def test_written_forms_are_read_as_spoken():
-    assert ph.words_of(words.spoken("The 15th century, Dr. Lee, 21st & 50%")) == [
+    assert normalise.words_of(words.spoken("The 15th century, Dr. Lee, 21st & 50%")) == [
         "the", "fifteenth", "century", "doctor", "lee", "twenty", "first", "and", "fifty", "percent"]
 
 

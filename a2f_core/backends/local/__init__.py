@@ -1,7 +1,9 @@
 """The bundled CPU backend ("local"): offline lip-sync from pocketsphinx phones.
 
-phones.py (speech -> timed phones) -> visemes.py (phones -> OVR-15 visemes) -> curves.py (visemes ->
-52 ARKit mouth curves) + face.py (blinks, eyes, brows, emotions) -> backend.py (LocalBackend).
+normalise.py (transcript -> words) and words.py (Whisper words without a transcript) -> phones.py (pocketsphinx
+decoders: speech -> timed phones) driven by long_audio.py (pieces in the shared worker pool) -> visemes.py (phones
+-> OVR-15 visemes) -> curves.py (visemes -> 52 ARKit mouth curves) + face.py (blinks, eyes, brows, emotions) ->
+backend.py (LocalBackend).
 The viseme and emotion tables are YAML in presets/visemes/ and presets/expressions/ (tables.py).
 """
 

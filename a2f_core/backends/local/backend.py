@@ -1,5 +1,4 @@
 """LocalBackend: the bundled CPU backend (pocketsphinx phones -> visemes -> ARKit-52 at 60 fps)."""
-
 from __future__ import annotations
 
 import zlib
@@ -14,7 +13,7 @@ from ...config import FACE_PARAM_RANGES, RunConfig
 from ...errors import BackendError
 from ...names import ARKIT_52, EMOTIONS
 from ..base import Availability, CancelToken, Capabilities, ProgressFn, report
-from . import curves, face, phones
+from . import curves, face, long_audio, normalise, phones
 from . import words as whisper
 from .tables import load_emotion_table, load_viseme_table
 from .visemes import to_segments
@@ -129,12 +128,12 @@ class LocalBackend:
         token.check()
 
         results: list[phones.Result] = []
-        words = phones.words_of(transcript) if transcript else []
+        words = normalise.words_of(transcript) if transcript else []
         if transcript is not None and transcript.strip() and not words:
             warnings.append("the transcript has no words; recognised the speech instead")
         if words:
             report(progress, 0.05, "aligning the transcript")
-            r, more = phones.align_long(pcm, words, self.workers, token.check)
+            r, more = long_audio.align_long(pcm, words, self.workers, token.check)
             warnings.extend(more)
             if r is None:
                 warnings.append(
@@ -160,7 +159,7 @@ class LocalBackend:
             token.check()
         if not results:
             report(progress, 0.1, "recognising speech")
-            results, more = phones.recognize_long(
+            results, more = long_audio.recognize_long(
                 pcm, self.workers, token.check, lambda f: report(progress, 0.1 + 0.7 * f, "recognising speech"),
                 fast=self.quality == "fast", words_model=self.words.path, min_fit=MIN_FIT,
             )

@@ -249,7 +249,7 @@ TARGET = 15.0  # s: with worker processes, pieces of about this length (the enco
 
 def piece_count(total: float, parallel: int) -> int:
     """Pieces to hear ``total`` s in: every worker gets one, each about TARGET s, none over PIECE_MAX s."""
-    from .phones import MIN_PIECE
+    from .long_audio import MIN_PIECE
 
     n = parallel * max(1, round(total / (TARGET * parallel))) if parallel > 1 else 1
     n = min(n, max(1, int(total // MIN_PIECE)))
@@ -261,7 +261,7 @@ _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", 
 
 
 def _ordinal(m: re.Match) -> str:
-    from .phones import number_words
+    from .normalise import number_words
 
     w = number_words(int(m.group(1)))
     last = w[-1]
@@ -270,7 +270,7 @@ def _ordinal(m: re.Match) -> str:
 
 
 def spoken(text: str) -> str:
-    """Whisper's written forms as the words spoken, where phones.words_of would read them wrongly:
+    """Whisper's written forms as the words spoken, where normalise.words_of would read them wrongly:
     ordinals (15th), Dr. (doctor, not drive), % and &."""
     text = re.sub(r"\b(\d{1,6})(?:st|nd|rd|th)\b", _ordinal, text)
     text = re.sub(r"\bDr\.", "doctor", text)
@@ -282,8 +282,9 @@ def hear_piece(rec: Any, pcm: np.ndarray, offset: float, path: str, threads: int
     """Whisper's words for the span [a, b) s of a piece (``pcm`` starts at ``offset`` s and may reach past
     the span: that overlap is for pocketsphinx, Whisper hears the span once), force-aligned on the span.
     None when Whisper hears nothing or its words do not fit (the caller recognises with pocketsphinx)."""
+    from .normalise import words_of
     from .phones import RATE as PS_RATE
-    from .phones import Result, words_of
+    from .phones import Result
 
     span = pcm[int(round((a - offset) * PS_RATE)): int(round((b - offset) * PS_RATE))]
     if len(span) < PS_RATE // 10 or len(span) > CHUNK * PS_RATE:  # Whisper hears one 30 s window at most
