@@ -103,7 +103,7 @@ def check_args(a: argparse.Namespace) -> None:
     from a2f_core import backends
     from a2f_core.atomic import OutputError, check_writable
     from a2f_core.errors import ConfigError
-    from addon.bake.core import MAX_FRAME
+    from addon.bake.steps import MAX_FRAME
     from addon.export import EXTS
 
     if a.jobs < 1:
@@ -196,7 +196,7 @@ def export_path(export: str, take: str, many: bool) -> str:
 
 def run(args: list[str]) -> int:
     from a2f_core.errors import A2FError
-    from addon.bake import core
+    from addon.bake import steps
 
     a = parse(args)
     try:
@@ -206,7 +206,7 @@ def run(args: list[str]) -> int:
             raise A2FError("--transcript and --script both give the words; pass one of them")
         if a.emotion_strength is not None and not a.emotion:
             raise A2FError("--emotion-strength needs --emotion NAME (the emotion preset to scale)")
-        script = core.script_for(a.script) if a.script else None
+        script = steps.script_for(a.script) if a.script else None
         runner = None
         if a.audio:  # one backend for the whole batch (one NIM channel: its round robin spreads the files)
             runner = pipeline.Runner(a.backend, backend_options(a))
@@ -223,7 +223,7 @@ def run(args: list[str]) -> int:
     many = len(inputs) > 1
     specs = []
     for f in inputs:
-        specs.append(core.BakeSpec(
+        specs.append(steps.BakeSpec(
             objects=a.object, audio=str(f) if a.audio else "", clip=str(f) if a.clip else "",
             transcript=a.transcript, script=a.script, backend=a.backend, character=a.preset,
             emotion=a.emotion,
@@ -249,14 +249,14 @@ def run(args: list[str]) -> int:
     jobs = []
     for f, spec in zip(inputs, specs):  # resolve on the main thread: bad targets fail before any inference
         try:
-            jobs.append((f, core.resolve(spec)))
+            jobs.append((f, steps.resolve(spec)))
         except Exception as e:
             fail(f, e)
     total = len(jobs)
 
     def compute(item):
         f, job = item
-        core.compute(job, runner=runner)
+        steps.compute(job, runner=runner)
         return job
 
     heard: list[tuple[str, str]] = []  # (audio file, words) of takes baked from recognised words
@@ -264,7 +264,7 @@ def run(args: list[str]) -> int:
         try:
             if err is not None:
                 raise err
-            rep = core.write(job)  # main thread
+            rep = steps.write(job)  # main thread
         except Exception as e:
             fail(f, e)
             continue

@@ -19,7 +19,7 @@ from a2f_core import retarget
 from a2f_core.config import FACE_PARAM_RANGES
 from a2f_core.errors import ConfigError
 
-from . import choices
+from . import dropdowns
 
 
 class A2FChannelName(bpy.types.PropertyGroup):
@@ -68,22 +68,22 @@ class A2FSettings(bpy.types.PropertyGroup):
     audio_path: StringProperty(name="Audio", subtype="FILE_PATH", options=PATH_OPTIONS, update=_other_audio,
                                description="WAV, FLAC, OGG or MP3 voice line")
     sound_strip: StringProperty(name="Strip", description="An existing sound strip (its start frame is used)",
-                                search=choices.search_sound_strips, update=_other_audio)
+                                search=dropdowns.search_sound_strips, update=_other_audio)
     transcript: StringProperty(name="Transcript", description="Optional: the spoken words, a .txt file, or a "
                                "dialogue script (.csv/.tsv: file name, text) holding this audio file's line; "
                                "helps the bundled backend find the phonemes")
-    backend: EnumProperty(name="Backend", items=choices.backend_items,
+    backend: EnumProperty(name="Backend", items=dropdowns.backend_items,
                           description="Where the animation is computed")
-    character: EnumProperty(name="Character", items=choices.character_items,
+    character: EnumProperty(name="Character", items=dropdowns.character_items,
                             description="Audio2Face character preset (or a custom YAML)")
     character_yaml: StringProperty(name="Character YAML", subtype="FILE_PATH", options=PATH_OPTIONS)
-    emotion: EnumProperty(name="Emotion", items=choices.emotion_items, description="Emotion preset")
+    emotion: EnumProperty(name="Emotion", items=dropdowns.emotion_items, description="Emotion preset")
     emotion_strength: FloatProperty(name="Strength", min=0.0, max=1.0, default=0.6, subtype="FACTOR")
     face: PointerProperty(type=A2FFaceParams)
     use_selected: BoolProperty(name="All selected meshes", default=True,
                                description="Bake onto every selected mesh; off: only the target mesh below")
     target: PointerProperty(name="Target mesh", type=bpy.types.Object, poll=_is_mesh)
-    mapping: EnumProperty(name="Rig mapping", items=choices.mapping_items,
+    mapping: EnumProperty(name="Rig mapping", items=dropdowns.mapping_items,
                           description="How clip channels map onto the mesh's shape keys")
     mapping_yaml: StringProperty(name="Mapping YAML", subtype="FILE_PATH", options=PATH_OPTIONS)
     unmatched: CollectionProperty(type=A2FChannelName)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import choices, operators, preferences, properties
+from . import dropdowns, operators, preferences, properties
 from .ui import panel
 
 CLASSES = (preferences.A2FPreferences, *properties.CLASSES, *operators.CLASSES, *panel.CLASSES)
@@ -16,7 +16,7 @@ def register() -> None:
     properties.register()
     bpy.types.TOPBAR_MT_file_import.append(operators.menu_import)
     try:  # availability of the bundled backend is cheap; NIM/SDK are only probed on Refresh
-        choices.refresh_backends(preferences.backend_options(preferences.get()), probe_network=False)
+        dropdowns.refresh_backends(preferences.backend_options(preferences.get()), probe_network=False)
     except Exception as e:
         print(f"A2F: could not check backends: {e}")
 

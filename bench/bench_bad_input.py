@@ -717,12 +717,12 @@ def addon_child(fx: Path, out_json: Path) -> None:
              words=words)
     # export through the core (the panel's bake with an export path)
     from a2f_core.errors import A2FError
-    from addon.bake import core
+    from addon.bake import steps
 
     def core_export(target):
         def op(s, head, out):
             try:
-                core.bake(core.BakeSpec(objects=[head.name], clip=str(fx / "animation_frames.csv"),
+                steps.bake(steps.BakeSpec(objects=[head.name], clip=str(fx / "animation_frames.csv"),
                                         export=target.replace("{out}", str(out)).replace("{d}", str(fx))))
             except A2FError as e:
                 raise RuntimeError(str(e)) from None

@@ -56,10 +56,10 @@ def scene_state() -> tuple:
 
 
 def run(audio: Path, transcript: bool, cancel_after: float | None) -> dict:
-    from addon.bake import core
+    from addon.bake import steps
     from addon.operators.bake import BakeJob
 
-    spec = core.BakeSpec(objects=["Face"], audio=str(audio), add_sound_strip=False)  # the .txt twin is the words
+    spec = steps.BakeSpec(objects=["Face"], audio=str(audio), add_sound_strip=False)  # the .txt twin is the words
     twin, hidden = audio.with_suffix(".txt"), audio.with_suffix(".hidden")
     if not transcript:
         twin.rename(hidden)

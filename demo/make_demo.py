@@ -19,7 +19,7 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
 from addon import demo_rig  # noqa: E402
-from addon.bake import core  # noqa: E402
+from addon.bake import steps  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "hello.wav"
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     world.color = (0.25, 0.27, 0.3)
     scene.world = world
 
-    rep = core.bake(core.BakeSpec(objects=[head.name], audio=str(SAMPLE), transcript=str(SAMPLE.with_suffix(".txt")),
+    rep = steps.bake(steps.BakeSpec(objects=[head.name], audio=str(SAMPLE), transcript=str(SAMPLE.with_suffix(".txt")),
                                   backend="local", emotion="joy", emotion_strength=0.5, start_frame=1, export=str(out / "demo.glb")))
     print(rep.summary())
     for note in rep.notes:

@@ -9,15 +9,15 @@ import bpy
 from a2f_core.backends.base import CancelToken
 from a2f_core.errors import A2FError, Cancelled
 
-from ..bake import core
-from .common import spec_from_scene
+from ..bake import steps
+from .panel_spec import spec_from_scene
 
 
 class BakeJob:
     """The UI bake: resolve on the main thread, compute on a worker thread, write on the main thread."""
 
-    def __init__(self, spec: core.BakeSpec, backend=None):
-        self.job = core.resolve(spec)  # raises A2FError before any thread starts
+    def __init__(self, spec: steps.BakeSpec, backend=None):
+        self.job = steps.resolve(spec)  # raises A2FError before any thread starts
         self.backend = backend
         self.cancel = CancelToken()
         self.fraction = 0.0
@@ -31,7 +31,7 @@ class BakeJob:
 
     def _run(self) -> None:
         try:
-            core.compute(self.job, progress=self._progress, cancel=self.cancel, backend=self.backend)
+            steps.compute(self.job, progress=self._progress, cancel=self.cancel, backend=self.backend)
         except BaseException as e:  # handed to the main thread
             self.error = e
         finally:
@@ -48,13 +48,13 @@ class BakeJob:
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def finish(self) -> core.BakeReport:
+    def finish(self) -> steps.BakeReport:
         """Main thread, once done: write the keys (or raise the worker's error / Cancelled)."""
         self._thread.join()
         if self.error is not None:
             raise self.error
         self.cancel.check()
-        return core.write(self.job)
+        return steps.write(self.job)
 
 
 _running: dict[str, BakeJob] = {}  # scene name -> the bake in flight (kept out of the .blend)
@@ -62,10 +62,10 @@ _running: dict[str, BakeJob] = {}  # scene name -> the bake in flight (kept out 
 
 def running_job(scene) -> BakeJob | None:
     return _running.get(scene.name) if scene is not None else None
-last_report: list[core.BakeReport] = []  # the latest report (for scripts and tests)
+last_report: list[steps.BakeReport] = []  # the latest report (for scripts and tests)
 
 
-def _report_done(op, context, rep: core.BakeReport) -> None:
+def _report_done(op, context, rep: steps.BakeReport) -> None:
     last_report[:] = [rep]
     s = context.scene.a2f
     s.last_report = rep.summary()
@@ -97,7 +97,7 @@ class A2F_OT_bake(bpy.types.Operator):
 
     def execute(self, context):
         try:
-            rep = core.bake(spec_from_scene(context))
+            rep = steps.bake(spec_from_scene(context))
         except A2FError as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

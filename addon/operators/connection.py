@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import StringProperty
 
-from .. import choices, preferences
+from .. import dropdowns, preferences
 from ..preferences import online_blocked
 
 
@@ -57,7 +57,7 @@ class A2F_OT_refresh_backends(bpy.types.Operator):
     bl_label = "Refresh Backends"
 
     def execute(self, context):
-        status = choices.refresh_backends(preferences.backend_options(preferences.get(context)))
+        status = dropdowns.refresh_backends(preferences.backend_options(preferences.get(context)))
         ok = [n for n, (good, _) in status.items() if good]
         self.report({"INFO"}, f"available backends: {', '.join(ok) or 'none'}")
         return {"FINISHED"}

@@ -8,9 +8,9 @@ from bpy_extras.io_utils import ImportHelper
 
 from a2f_core.errors import A2FError
 
-from ..bake import core
+from ..bake import steps
 from .bake import _report_done
-from .common import spec_from_scene
+from .panel_spec import spec_from_scene
 
 
 class A2F_OT_import_clip(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
@@ -28,13 +28,13 @@ class A2F_OT_import_clip(bpy.types.Operator, ImportHelper):  # type: ignore[misc
     def execute(self, context):
         try:
             spec = spec_from_scene(context, clip=self.filepath, audio=self.audio, sound_strip="", transcript="")
-            job = core.resolve(spec)
-            core.compute(job)
+            job = steps.resolve(spec)
+            steps.compute(job)
             if self.audio:  # the optional voice line must be audio, or the strip is a silent 1-frame stub
                 from a2f_core.audio import probe
 
                 job.audio_path = str(probe(bpy.path.abspath(self.audio)))
-            rep = core.write(job)
+            rep = steps.write(job)
         except A2FError as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

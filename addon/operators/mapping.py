@@ -8,7 +8,7 @@ from a2f_core import retarget
 from a2f_core.errors import A2FError
 
 from ..properties import mapping_value
-from .common import target_names
+from .panel_spec import target_names
 
 
 class A2F_OT_auto_map(bpy.types.Operator):

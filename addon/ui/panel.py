@@ -8,9 +8,9 @@ import bpy
 
 from a2f_core.config import FACE_PARAM_RANGES
 
-from .. import choices
+from .. import dropdowns
 from ..operators.bake import running_job
-from ..operators.common import target_names
+from ..operators.panel_spec import target_names
 
 HEARD_WRAP = 40  # characters per line of the heard words
 HEARD_LINES = 6
@@ -33,7 +33,7 @@ class A2F_PT_main(bpy.types.Panel):
         row = col.row(align=True)
         row.prop(s, "backend")
         row.operator("a2f.refresh_backends", text="", icon="FILE_REFRESH")
-        ok, reason = choices.backend_status(s.backend)
+        ok, reason = dropdowns.backend_status(s.backend)
         if not ok and reason:
             col.label(text=reason, icon="ERROR")
         if s.backend == "nim":
@@ -53,13 +53,13 @@ class A2F_PT_main(bpy.types.Panel):
         box = layout.box()
         box.prop(s.face, "enabled")
         if s.face.enabled:
-            applied = choices.parameters_applied(s.backend)  # None: all
+            applied = dropdowns.parameters_applied(s.backend)  # None: all
             for name in FACE_PARAM_RANGES:
                 row = box.row()
                 row.enabled = applied is None or name in applied
                 row.prop(s.face, name)
             if applied is not None and not set(FACE_PARAM_RANGES) <= applied:
-                box.label(text=f"Greyed out: not used by {choices.LABELS.get(s.backend, s.backend)}", icon="INFO")
+                box.label(text=f"Greyed out: not used by {dropdowns.LABELS.get(s.backend, s.backend)}", icon="INFO")
 
         box = layout.box()
         box.label(text="Target", icon="MESH_DATA")

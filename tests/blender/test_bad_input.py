@@ -10,7 +10,7 @@ import pytest
 from blender_helpers import HELLO, StandInBackend, snapshot
 
 from a2f_core.errors import AudioError, BackendError, Cancelled, ConfigError, MappingError
-from addon.bake import core
+from addon.bake import steps
 from addon.operators.bake import BakeJob
 
 
@@ -24,7 +24,7 @@ def artist_scene(head):
 def expect_error(spec, exc, words, backend=None):
     before = snapshot()
     with pytest.raises(exc) as ei:
-        core.bake(spec, backend=backend)
+        steps.bake(spec, backend=backend)
     msg = str(ei.value)
     for w in words:
         assert w.lower() in msg.lower(), msg
@@ -33,21 +33,21 @@ def expect_error(spec, exc, words, backend=None):
 
 
 def test_no_mesh_given():
-    expect_error(core.BakeSpec(objects=[], audio=str(HELLO)), ConfigError, ["no target mesh", "select a mesh"])
+    expect_error(steps.BakeSpec(objects=[], audio=str(HELLO)), ConfigError, ["no target mesh", "select a mesh"])
 
 
 def test_mesh_without_shape_keys():
     me = bpy.data.meshes.new("Plain")
     ob = bpy.data.objects.new("Plain", me)
     bpy.context.scene.collection.objects.link(ob)
-    expect_error(core.BakeSpec(objects=["Plain"], audio=str(HELLO)), MappingError, ["'Plain'", "no shape keys"])
+    expect_error(steps.BakeSpec(objects=["Plain"], audio=str(HELLO)), MappingError, ["'Plain'", "no shape keys"])
 
 
 def test_no_channel_maps(head):
     for i, kb in enumerate(head.data.shape_keys.key_blocks[1:]):
         kb.name = f"Shape.{i:03d}"
     artist_scene(head)
-    msg = expect_error(core.BakeSpec(objects=[head.name], audio=str(HELLO)), MappingError, ["no clip channel maps"])
+    msg = expect_error(steps.BakeSpec(objects=[head.name], audio=str(HELLO)), MappingError, ["no clip channel maps"])
     assert "Shape.000" in msg and "mapping" in msg
 
 
@@ -55,7 +55,7 @@ def test_unreadable_audio(head, tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk" * 10)
     artist_scene(head)
-    expect_error(core.BakeSpec(objects=[head.name], audio=str(bad)), AudioError, ["broken.wav", "cannot read"],
+    expect_error(steps.BakeSpec(objects=[head.name], audio=str(bad)), AudioError, ["broken.wav", "cannot read"],
                  backend=StandInBackend())
 
 
@@ -64,14 +64,14 @@ def test_transcript_twin_that_is_not_utf8(head, tmp_path):
     shutil.copy(HELLO, take)
     take.with_suffix(".txt").write_bytes("Bob made a movie \xe0 Rome".encode("latin-1"))
     artist_scene(head)
-    expect_error(core.BakeSpec(objects=[head.name], audio=str(take)), ConfigError,
+    expect_error(steps.BakeSpec(objects=[head.name], audio=str(take)), ConfigError,
                  ["take.txt", "not UTF-8", "save it as UTF-8"], backend=StandInBackend())
 
 
 def test_missing_audio_and_bad_mapping_preset(head):
-    expect_error(core.BakeSpec(objects=[head.name], audio="/no/such/take.wav"), AudioError, ["take.wav"],
+    expect_error(steps.BakeSpec(objects=[head.name], audio="/no/such/take.wav"), AudioError, ["take.wav"],
                  backend=StandInBackend())
-    expect_error(core.BakeSpec(objects=[head.name], audio=str(HELLO), mapping="nope"), ConfigError,
+    expect_error(steps.BakeSpec(objects=[head.name], audio=str(HELLO), mapping="nope"), ConfigError,
                  ["unknown rig mapping preset 'nope'", "arkit"])
 
 
@@ -91,7 +91,7 @@ def test_linked_data_is_refused(head, tmp_path):
     ob = coll.objects[0]
     bpy.context.scene.collection.objects.link(ob)
     assert ob.library is not None
-    expect_error(core.BakeSpec(objects=[ob.name], audio=str(HELLO)), ConfigError,
+    expect_error(steps.BakeSpec(objects=[ob.name], audio=str(HELLO)), ConfigError,
                  ["linked from", "lib.blend", "library override"])
 
 
@@ -106,18 +106,18 @@ def test_library_override_with_editable_mesh_bakes(head, tmp_path):
     coll.override_hierarchy_create(scene, bpy.context.view_layer, do_fully_editable=True)
     ob = next(o for o in bpy.data.objects if o.type == "MESH" and o.library is None)
     with pytest.raises(ConfigError, match="mesh data is linked"):  # object overridden, mesh still linked
-        core.resolve(core.BakeSpec(objects=[ob.name], audio=str(HELLO)))
+        steps.resolve(steps.BakeSpec(objects=[ob.name], audio=str(HELLO)))
     ob.data.override_create(remap_local_usages=True)
-    job = core.Job(spec=core.BakeSpec(objects=[ob.name]), take="t", source="synthetic")
+    job = steps.Job(spec=steps.BakeSpec(objects=[ob.name]), take="t", source="synthetic")
     job.clip = wave_clip(30)
-    core.write(job)
+    steps.write(job)
     np.testing.assert_allclose(read_keys(ob, ARKIT_52, np.arange(30)), job.clip.weights, atol=1e-6)
 
 
 def test_backend_failure_mid_bake_leaves_scene_unchanged(head):
     artist_scene(head)
     backend = StandInBackend(fail=True)
-    expect_error(core.BakeSpec(objects=[head.name], audio=str(HELLO)), BackendError, ["closed the stream"],
+    expect_error(steps.BakeSpec(objects=[head.name], audio=str(HELLO)), BackendError, ["closed the stream"],
                  backend=backend)
     assert backend.started.is_set()
 
@@ -125,7 +125,7 @@ def test_backend_failure_mid_bake_leaves_scene_unchanged(head):
 def test_cancel_from_the_ui_path_leaves_scene_unchanged(head):
     before = artist_scene(head)
     backend = StandInBackend(wait_for_cancel=True)
-    job = BakeJob(core.BakeSpec(objects=[head.name], audio=str(HELLO)), backend=backend).start()
+    job = BakeJob(steps.BakeSpec(objects=[head.name], audio=str(HELLO)), backend=backend).start()
     assert backend.started.wait(10)
     assert job.fraction == 0.5 and job.message == "half way"
     job.cancel.cancel()
@@ -136,7 +136,7 @@ def test_cancel_from_the_ui_path_leaves_scene_unchanged(head):
 
 
 def test_ui_path_bakes_when_not_cancelled(head):
-    job = BakeJob(core.BakeSpec(objects=[head.name], audio=str(HELLO), add_sound_strip=False),
+    job = BakeJob(steps.BakeSpec(objects=[head.name], audio=str(HELLO), add_sound_strip=False),
                   backend=StandInBackend())
     job.start()
     assert job.wait(20)

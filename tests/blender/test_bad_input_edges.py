@@ -17,7 +17,7 @@ from blender_helpers import HELLO, ROOT, StandInBackend, snapshot, wave_clip, wr
 from a2f_core.atomic import TMP_PREFIX
 from a2f_core.errors import AudioError, ConfigError
 from addon import demo_rig
-from addon.bake import core
+from addon.bake import steps
 
 
 @pytest.fixture
@@ -141,17 +141,17 @@ def test_a_disk_that_fills_up_leaves_no_partial_export_or_blend(scene_file, tmp_
 @pytest.mark.parametrize("start", [2_000_000_000, -2_000_000_000, 1_048_575])
 def test_start_frame_outside_blenders_range_is_refused(head, start):
     before = snapshot()
-    spec = core.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=start)
+    spec = steps.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=start)
     with pytest.raises(ConfigError, match=f"start frame {start} is out of range"):
-        core.bake(spec, backend=StandInBackend())
+        steps.bake(spec, backend=StandInBackend())
     assert snapshot() == before
 
 
 def test_a_take_that_would_run_past_the_last_frame(head):
     before = snapshot()
-    spec = core.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=1_048_500)
+    spec = steps.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=1_048_500)
     with pytest.raises(ConfigError, match="after Blender's last frame 1048574; start it at frame"):
-        core.bake(spec, backend=StandInBackend())
+        steps.bake(spec, backend=StandInBackend())
     assert snapshot() == before
 
 
@@ -170,7 +170,7 @@ def test_the_panel_start_frame_is_limited_and_a_late_start_is_refused(addon, hea
 
 
 def test_a_start_frame_at_the_edge_still_bakes(head):
-    rep = core.bake(core.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=-1_048_574,
+    rep = steps.bake(steps.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=-1_048_574,
                                   add_sound_strip=False), backend=StandInBackend())
     assert rep.first_frame == -1_048_574 and rep.samples > 60
 
@@ -200,7 +200,7 @@ def test_export_to_an_unwritable_place_rolls_the_bake_back(head, tmp_path):
     for target, words in (("/sys/face.glb", "cannot write here"),
                           (str(tmp_path / "in_the_way" / "face.fbx"), "is a file, not a folder")):
         with pytest.raises(ConfigError, match=words):
-            core.bake(core.BakeSpec(objects=[head.name], audio=str(HELLO), export=target), backend=StandInBackend())
+            steps.bake(steps.BakeSpec(objects=[head.name], audio=str(HELLO), export=target), backend=StandInBackend())
         assert snapshot() == before
     assert no_temporaries(tmp_path)
 

@@ -8,14 +8,14 @@ import pytest
 from blender_helpers import accessor, read_glb, wave_clip
 
 from a2f_core.names import ARKIT_52
-from addon.bake import core, shapekey_action
+from addon.bake import shapekey_action, steps
 
 
 def bake(head, clip, tmp_path, ext, start=0):
-    spec = core.BakeSpec(objects=[head.name], start_frame=start, export=str(tmp_path / f"face{ext}"))
-    job = core.Job(spec=spec, take="hello", source="synthetic", start_frame=start)
+    spec = steps.BakeSpec(objects=[head.name], start_frame=start, export=str(tmp_path / f"face{ext}"))
+    job = steps.Job(spec=spec, take="hello", source="synthetic", start_frame=start)
     job.clip = clip
-    return core.write(job)
+    return steps.write(job)
 
 
 @pytest.mark.parametrize("start", [0, 24])

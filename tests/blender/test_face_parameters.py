@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from blender_helpers import HELLO
 
-from addon import choices
+from addon import dropdowns
 from addon.operators.bake import last_report
 
 
@@ -21,9 +21,9 @@ def bake_with(head, **face) -> list[str]:
 
 
 def test_the_panel_knows_which_parameters_the_bundled_backend_applies(addon):
-    applied = choices.parameters_applied("local")
+    applied = dropdowns.parameters_applied("local")
     assert "lowerFaceStrength" in applied and "faceMaskLevel" not in applied and "tongueDepthOffset" not in applied
-    assert choices.parameters_applied("nim") is None  # the NIM applies them all
+    assert dropdowns.parameters_applied("nim") is None  # the NIM applies them all
 
 
 def test_a_bake_says_which_set_parameters_were_not_applied(addon, head):

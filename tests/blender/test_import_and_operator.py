@@ -11,7 +11,7 @@ import pytest
 from blender_helpers import HELLO, read_keys, snapshot, wave_clip, write_nvidia_csv
 
 from a2f_core.names import ARKIT_52
-from addon.bake import core, shapekey_action
+from addon.bake import shapekey_action, steps
 
 
 def select(ob):
@@ -61,9 +61,9 @@ def test_operator_bake_with_the_bundled_backend_equals_the_clip(addon, head):
     got = read_keys(head, names, frames)
     np.testing.assert_allclose(got, keyed.select(names).weights, atol=1e-5)
     assert np.ptp(keyed.channel("jawOpen")) > 0.2  # the mouth really moves
-    strips = core.sound_strip.sound_strips(scene)
+    strips = steps.sound_strip.sound_strips(scene)
     if bpy.app.version >= (4, 3, 0):  # the 4.2 wheel has no Audaspace
-        assert [st.name for st in strips] == ["hello"] and core.sound_strip.content_start(strips[0]) == 1
+        assert [st.name for st in strips] == ["hello"] and steps.sound_strip.content_start(strips[0]) == 1
 
 
 def test_heard_words_can_become_the_transcript(addon, head, tmp_path):
@@ -158,16 +158,16 @@ def test_audio_from_an_existing_sound_strip(head):
     se = scene.sequence_editor_create()
     coll = se.strips if hasattr(se, "strips") else se.sequences
     coll.new_sound("line 1", str(HELLO), 3, 40)
-    rep = core.bake(core.BakeSpec(objects=[head.name], sound_strip="line 1"), backend=StandInBackend())
+    rep = steps.bake(steps.BakeSpec(objects=[head.name], sound_strip="line 1"), backend=StandInBackend())
     assert rep.first_frame == 40.0 and rep.take == "hello"
-    assert len(core.sound_strip.sound_strips(scene)) == 1  # no second strip for the same audio
+    assert len(steps.sound_strip.sound_strips(scene)) == 1  # no second strip for the same audio
 
 
 def test_character_emotion_and_face_parameters_reach_the_backend_config():
     from a2f_core import presets
 
     emotion = presets.list_emotions()[0]
-    cfg = core.run_config(core.BakeSpec(objects=[], character="mark", emotion=emotion, emotion_strength=0.5,
+    cfg = steps.run_config(steps.BakeSpec(objects=[], character="mark", emotion=emotion, emotion_strength=0.5,
                                         face_params={"lowerFaceStrength": 1.7}))
     assert cfg.character == "mark" and cfg.face("lowerFaceStrength") == 1.7
     assert cfg.emotion_timeline or cfg.beginning_emotion
@@ -262,9 +262,9 @@ def test_sound_strip_goes_on_a_free_channel_and_range_grows(head):
     se = scene.sequence_editor_create()
     coll = se.strips if hasattr(se, "strips") else se.sequences
     coll.new_sound("music", str(HELLO), 1, 1)
-    rep = core.bake(core.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=20), backend=StandInBackend())
-    mine = [s for s in core.sound_strip.sound_strips(scene) if s.name != "music"]
-    assert len(mine) == 1 and mine[0].channel == 2 and core.sound_strip.content_start(mine[0]) == 20
+    rep = steps.bake(steps.BakeSpec(objects=[head.name], audio=str(HELLO), start_frame=20), backend=StandInBackend())
+    mine = [s for s in steps.sound_strip.sound_strips(scene) if s.name != "music"]
+    assert len(mine) == 1 and mine[0].channel == 2 and steps.sound_strip.content_start(mine[0]) == 20
     assert mine[0].get("a2f_owned")
     assert scene.frame_end >= rep.last_frame and scene.frame_start == 1
 
@@ -277,7 +277,7 @@ def test_cancel_button_stops_a_running_ui_bake(addon, head):
 
     before = snapshot()
     backend = StandInBackend(wait_for_cancel=True)
-    job = bake_op.BakeJob(core.BakeSpec(objects=[head.name], audio=str(HELLO)), backend=backend).start()
+    job = bake_op.BakeJob(steps.BakeSpec(objects=[head.name], audio=str(HELLO)), backend=backend).start()
     bake_op._running[bpy.context.scene.name] = job  # what the modal operator's invoke does
     try:
         assert backend.started.wait(10)

@@ -8,15 +8,15 @@ import pytest
 from blender_helpers import read_keys, snapshot, wave_clip
 
 from a2f_core.names import ARKIT_52
-from addon.bake import core, shapekey_action
+from addon.bake import shapekey_action, steps
 
 
 def bake_clip(ob, clip, **kw):
     kw.setdefault("start_frame", 0)  # frame 0 = audio start, so sample i lands on frame i * rate
-    spec = core.BakeSpec(objects=[ob.name], clip="", audio="", **kw)
-    job = core.Job(spec=spec, take=kw.get("take_name") or "take", source="synthetic", start_frame=spec.start_frame)
+    spec = steps.BakeSpec(objects=[ob.name], clip="", audio="", **kw)
+    job = steps.Job(spec=spec, take=kw.get("take_name") or "take", source="synthetic", start_frame=spec.start_frame)
     job.clip = clip
-    return core.write(job)
+    return steps.write(job)
 
 
 def set_fps(fps: int, base: float = 1.0) -> None:
@@ -115,10 +115,10 @@ def test_existing_artist_action_pushed_to_nla(head):
 def test_shared_key_datablock_written_once(head):
     twin = head.copy()  # same mesh and Key
     bpy.context.scene.collection.objects.link(twin)
-    spec = core.BakeSpec(objects=[head.name, twin.name])
-    job = core.Job(spec=spec, take="t", source="synthetic")
+    spec = steps.BakeSpec(objects=[head.name, twin.name])
+    job = steps.Job(spec=spec, take="t", source="synthetic")
     job.clip = wave_clip(20)
-    rep = core.write(job)
+    rep = steps.write(job)
     assert rep.actions == ["t"] and rep.objects == [head.name, twin.name]
 
 
@@ -129,10 +129,10 @@ def test_failed_write_rolls_back_everything(head, tmp_path):
     bpy.context.scene.render.fps = 24
     before = snapshot()
     (tmp_path / "file").write_text("x")
-    spec = core.BakeSpec(objects=[head.name], export=str(tmp_path / "file" / "face.glb"), fps_mode="SCENE",
+    spec = steps.BakeSpec(objects=[head.name], export=str(tmp_path / "file" / "face.glb"), fps_mode="SCENE",
                          push_to_nla=True, existing_action="NLA")
-    job = core.Job(spec=spec, take="t", source="synthetic", audio_path="")
+    job = steps.Job(spec=spec, take="t", source="synthetic", audio_path="")
     job.clip = wave_clip(20)
-    with pytest.raises(ConfigError, match="cannot create the folder"):
-        core.write(job)  # fails at the very end, after every other change
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        steps.write(job)  # fails at the very end, after every other change
     assert snapshot() == before

@@ -10,7 +10,7 @@ from a2f_core import retarget
 from a2f_core.errors import ConfigError, MappingError
 from a2f_core.names import ARKIT_52, NVIDIA_52
 from addon import demo_rig
-from addon.bake import core
+from addon.bake import steps
 
 VARIANTS = {
     "arkit": list(ARKIT_52),
@@ -37,9 +37,9 @@ def test_bake_onto_renamed_keys_reads_back_per_channel(variant):
     bpy.context.scene.render.fps = 60
     ob = demo_rig.build(key_names=VARIANTS[variant], segments=32, rings=24)
     clip = wave_clip(40)
-    job = core.Job(spec=core.BakeSpec(objects=[ob.name]), take="t", source="synthetic")
+    job = steps.Job(spec=steps.BakeSpec(objects=[ob.name]), take="t", source="synthetic")
     job.clip = clip
-    core.write(job)
+    steps.write(job)
     got = read_keys(ob, VARIANTS[variant], np.arange(40))
     np.testing.assert_allclose(got, clip.weights, atol=1e-6)
 

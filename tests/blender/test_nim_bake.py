@@ -8,7 +8,7 @@ import pytest
 from blender_helpers import HELLO, read_keys, snapshot
 
 from a2f_core.errors import ConnectionFailed
-from addon.bake import core
+from addon.bake import steps
 
 nim_server = pytest.importorskip("a2f_core.nim.server")
 
@@ -18,9 +18,9 @@ def test_bake_via_nim_then_server_gone(head):
     server = nim_server.NimServer(nim_server.ServeOptions(port=0, backend="local")).start()
     url = server.address
     try:
-        spec = core.BakeSpec(objects=[head.name], audio=str(HELLO), backend="nim", add_sound_strip=False,
+        spec = steps.BakeSpec(objects=[head.name], audio=str(HELLO), backend="nim", add_sound_strip=False,
                              backend_options={"url": url, "timeout": 60.0})
-        rep = core.bake(spec)
+        rep = steps.bake(spec)
     finally:
         server.stop(0.2)
     names = [n for n in rep.clip.names if n in head.data.shape_keys.key_blocks]
@@ -31,6 +31,6 @@ def test_bake_via_nim_then_server_gone(head):
     # the server is gone now: a clear offline error (exit code 3) and nothing changes
     before = snapshot()
     with pytest.raises(ConnectionFailed) as ei:
-        core.bake(spec)
+        steps.bake(spec)
     assert url in str(ei.value) and ei.value.exit_code == 3
     assert snapshot() == before

@@ -18,7 +18,7 @@ from blender_helpers import ROOT, snapshot
 
 from a2f_core import process_pool
 from a2f_core.errors import Cancelled
-from addon.bake import core
+from addon.bake import steps
 from addon.operators.bake import BakeJob
 
 sys.path.insert(0, str(ROOT / "tests" / "local"))
@@ -53,7 +53,7 @@ def tick_until_done(job: BakeJob, cancel_after: float | None = None, limit: floa
 
 
 def test_a_real_bake_keeps_the_main_thread_free(head, line, in_workers):
-    job = BakeJob(core.BakeSpec(objects=[head.name], audio=str(line), add_sound_strip=False)).start()
+    job = BakeJob(steps.BakeSpec(objects=[head.name], audio=str(line), add_sound_strip=False)).start()
     worst, _ = tick_until_done(job)
     rep = job.finish()
     assert worst < MAX_STALL, f"the main thread was held for {worst:.2f} s"
@@ -63,7 +63,7 @@ def test_a_real_bake_keeps_the_main_thread_free(head, line, in_workers):
 def test_esc_cancels_a_real_bake_promptly_and_changes_nothing(head, line, in_workers):
     bpy.context.scene.frame_end = 77
     before = snapshot()
-    job = BakeJob(core.BakeSpec(objects=[head.name], audio=str(line))).start()
+    job = BakeJob(steps.BakeSpec(objects=[head.name], audio=str(line))).start()
     worst, latency = tick_until_done(job, cancel_after=0.3)
     with pytest.raises(Cancelled):
         job.finish()

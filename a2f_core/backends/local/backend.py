@@ -13,7 +13,7 @@ from ...config import FACE_PARAM_RANGES, RunConfig
 from ...errors import BackendError
 from ...names import ARKIT_52, EMOTIONS
 from ..base import Availability, CancelToken, Capabilities, ProgressFn, report
-from . import curves, face, long_audio, normalise, phones
+from . import blinks_brows_emotions, curves, long_audio, normalise, phones
 from . import words as whisper
 from .tables import load_emotion_table, load_viseme_table
 from .visemes import to_segments
@@ -184,14 +184,14 @@ class LocalBackend:
         self._lip_offset(w, config)
 
         seed = zlib.crc32(pcm.tobytes())
-        upper = face.upper_face(times, energy, seed, config)
+        upper = blinks_brows_emotions.upper_face(times, energy, seed, config)
         upper_tau = _tau(config.face("upperFaceSmoothing"), FACE_PARAM_RANGES["upperFaceSmoothing"][2])
         upper = curves.smooth(upper, upper_tau, FPS)
         upper[:, UPPER] *= _relative(config, "upperFaceStrength")
         w += upper
 
-        requested, smoothed = face.emotion_tracks(times, config)
-        emo = face.emotion_face(smoothed, etable)
+        requested, smoothed = blinks_brows_emotions.emotion_tracks(times, config)
+        emo = blinks_brows_emotions.emotion_face(smoothed, etable)
         emo[:, UPPER] *= _relative(config, "upperFaceStrength")
         emo[:, LOWER] *= _relative(config, "lowerFaceStrength")
         w += emo

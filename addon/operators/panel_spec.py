@@ -7,7 +7,7 @@ import bpy
 from a2f_core.errors import ConfigError
 
 from .. import preferences
-from ..bake.core import BakeSpec
+from ..bake.steps import BakeSpec
 from ..properties import character_value, mapping_value
 
 
