@@ -88,8 +88,8 @@ def check(audio: Audio, *, max_seconds: float | None = DEFAULT_MAX_SECONDS, name
     return audio
 
 
-def probe(path: str | os.PathLike) -> Path:
-    """Check that ``path`` is an audio file libsndfile can read (without decoding it); AudioError otherwise."""
+def _info(path: str | os.PathLike):
+    """(path, libsndfile's info) for a readable audio file; AudioError naming the file otherwise."""
     import soundfile as sf
 
     p = Path(path)
@@ -98,9 +98,17 @@ def probe(path: str | os.PathLike) -> Path:
     if p.is_dir():
         raise AudioError(f"{p}: is a folder, not an audio file")
     try:
-        info = sf.info(str(p))
+        return p, sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        raise AudioError(f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3") from None
+        raise AudioError(
+            f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3, "
+            "or convert it with e.g. `ffmpeg -i in.m4a out.wav`"
+        ) from None
+
+
+def probe(path: str | os.PathLike) -> Path:
+    """Check that ``path`` is an audio file libsndfile can read (without decoding it); AudioError otherwise."""
+    p, info = _info(path)
     if not info.frames:
         raise AudioError(f"{p}: the file holds no audio samples; export the take again or pick another file")
     return p
@@ -144,21 +152,14 @@ def load(
     """
     import soundfile as sf
 
-    p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{p}: no such audio file; check the path")
-    if p.is_dir():
-        raise AudioError(f"{p}: is a folder, not an audio file")
+    p, info = _info(path)
+    if max_seconds and info.frames and info.samplerate and info.frames / info.samplerate > max_seconds:
+        raise AudioError(
+            f"{p}: {info.frames / info.samplerate:.1f} s of audio is longer than the limit of {max_seconds:.0f} s; "
+            "split the file or raise the limit (--max-seconds)"
+        )
     try:
-        info = sf.info(str(p))
-        if max_seconds and info.frames and info.samplerate and info.frames / info.samplerate > max_seconds:
-            raise AudioError(
-                f"{p}: {info.frames / info.samplerate:.1f} s of audio is longer than the limit of {max_seconds:.0f} s; "
-                "split the file or raise the limit (--max-seconds)"
-            )
         data, sr = sf.read(str(p), dtype="float32", always_2d=True)
-    except AudioError:
-        raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
         raise AudioError(
             f"{p}: cannot read this audio file ({e}); use WAV, FLAC, OGG or MP3, "

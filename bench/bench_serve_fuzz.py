@@ -41,6 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchlib import Report, add_results_args  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests" / "nim"))
+from rawclient import ld  # noqa: E402  (the tests' hand-built protobuf fields)
+
 from a2f_core import audio as audio_mod  # noqa: E402
 from a2f_core.clip import frame_count  # noqa: E402
 from a2f_core.nim import wire  # noqa: E402
@@ -118,13 +121,6 @@ def audio_msg(pcm: bytes, emotions=()) -> wire.AudioStream:
 EOA = ser(wire.AudioStream(end_of_audio=wire.AudioStream.EndOfAudio()))
 
 
-def ld(field: int, payload: bytes) -> bytes:
-    n, out = len(payload), bytearray([field << 3 | 2])
-    while True:
-        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not n:
-            return bytes(out) + payload
 
 
 class Speech:

@@ -28,10 +28,7 @@ PACK_ID = "a2f_speech_words"
 if importlib.util.find_spec("bpy") is None:  # pragma: no cover
     pytest.skip("needs the bpy module", allow_module_level=True)
 
-
-def _build(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "build_addon.py"), "--platform", "linux-x64", "--out", str(out), *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+from test_extension_install import _build  # noqa: E402  (one way to build the zips)
 
 
 @pytest.fixture(scope="module")

@@ -57,3 +57,13 @@ def kinds(responses) -> list[str]:
 def final_status(responses):
     st = [r.status for r in responses if r.WhichOneof("stream_part") == "status"]
     return st[-1] if st else None
+
+
+def ld(field: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field, to build malformed messages by hand."""
+    n, out = len(payload), bytearray([field << 3 | 2])
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out) + payload

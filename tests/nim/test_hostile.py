@@ -10,7 +10,7 @@ import re
 import grpc
 import pytest
 from nim_helpers import speechlike
-from rawclient import audio, call, eoa, final_status, header, kinds
+from rawclient import audio, call, eoa, final_status, header, kinds, ld
 
 from a2f_core.backends import get
 from a2f_core.config import RunConfig
@@ -182,23 +182,15 @@ def _raw_call(address, blobs):
         return list(rpc(iter(blobs), timeout=20))
 
 
-def _ld(field: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field."""
-    n, out = len(payload), bytearray([field << 3 | 2])
-    while True:
-        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not n:
-            return bytes(out) + payload
 
 
 @pytest.mark.parametrize(
     "blob, pattern",
     [
         # 4 MB of empty emotion entries: 2 million objects if parsed (about 80 MB)
-        (_ld(2, b"\x12\x00" * 2_000_000), r"message 2 \(\d+ bytes\) holds more than 10000 fields or emotion entries"),
+        (ld(2, b"\x12\x00" * 2_000_000), r"message 2 \(\d+ bytes\) holds more than 10000 fields or emotion entries"),
         # one second of audio and one emotion entry with a 700 KB map of made-up names
-        (_ld(2, _ld(1, bytes(SEC)) + _ld(2, b"".join(_ld(2, _ld(1, b"x%06d" % i)) for i in range(70_000)))),
+        (ld(2, ld(1, bytes(SEC)) + ld(2, b"".join(ld(2, ld(1, b"x%06d" % i)) for i in range(70_000)))),
          r"holds \d+ bytes besides audio \(at most 524288\); send emotions in smaller batches"),
     ],
     ids=["millions-of-empty-emotions", "huge-emotion-map"],
