@@ -128,9 +128,11 @@ INDEX: list[tuple[str, list[Row]]] = [
             f"auto 32.1, fast 32.5, auto with one core busy 24.2 ({S2})"),
         Row("panel bake of a 180 s line: longest main-thread stall (#12)", "≤ 100 ms",
             [("", "bench_responsiveness", "worst_stall_ms")], ("<=", 100),
-            before="decoding in Blender's own process (before): 36 s"),
+            before="every decode in Blender's own process, as before (results/bench_responsiveness-before.md, load 5): "
+                   "10.8 s"),
         Row("panel bake of a 180 s line: Esc to done (#12)", "≤ 500 ms",
-            [("", "bench_responsiveness", "cancel_ms")], ("<=", 500), before="before: 25 s"),
+            [("", "bench_responsiveness", "cancel_ms")], ("<=", 500),
+            before="as before (results/bench_responsiveness-before.md, load 5): 10.9 s"),
         Row("bad and edge-case input to `a2f infer`, bake.py, operators: tracebacks / unclear / silent wrong / "
             "partial files (#13)", "0 each",
             [("tracebacks", "bench_bad_input", "tracebacks"), ("unclear", "bench_bad_input", "unclear"),
