@@ -79,6 +79,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _relative(path: str) -> str:
+    """A path inside the checkout as a relative one (results files name no machine-local folders)."""
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
+
+
 def machine() -> dict[str, Any]:
     try:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -90,7 +98,7 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem, 1),
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
         "python": platform.python_version(),
-        "python_executable": sys.executable,
+        "python_executable": _relative(sys.executable),
     }
 
 

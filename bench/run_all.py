@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         cmd = [python, str(HERE / r.script), *r.args]
         if r.name != Path(r.script).stem:  # a second run of a script keeps its own results file
-            cmd += ["--results", str(stem)]
+            cmd += ["--results", str(stem.relative_to(ROOT))]  # relative: results name no machine-local folders
         env = dict(os.environ)
         paths = [str(ROOT)] + [p for p in (r.env.get("PYTHONPATH", ""), os.environ.get("PYTHONPATH", "")) if p]
         env.update(r.env, PYTHONPATH=os.pathsep.join(paths))  # this checkout's code, not an installed copy
