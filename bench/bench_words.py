@@ -33,7 +33,8 @@ from a2f_core.backends.local.normalise import words_of
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-SETS = {"espeak": FIXTURES, "natural": FIXTURES / "natural", "more": FIXTURES / "more"}
+SETS = {"espeak": FIXTURES, "heldout": FIXTURES / "espeak_heldout", "natural": FIXTURES / "natural",
+        "more": FIXTURES / "more"}
 
 
 def wer(ref: list[str], hyp: list[str]) -> tuple[int, int]:

