@@ -169,7 +169,7 @@ class Recognizer:
                 dec.set_align_text(" ".join(words))
                 _run(dec, data)
                 segs = [(re.sub(r"\(\d+\)$", "", g.word), g.start_frame * FRAME - PAD, (g.end_frame + 1) * FRAME - PAD)
-                        for g in dec.seg()]
+                        for g in dec.seg() or ()]  # None: nothing aligned at this beam
             except RuntimeError:
                 continue
             if sum(1 for g in segs if g[0] not in _FILLERS) == len(words):
