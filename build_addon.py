@@ -218,8 +218,9 @@ def _tree(src: Path, prefix: str) -> dict[str, Path]:
     return out
 
 
-def manifest_text(platform: str, wheel_names: list[str], source: Path = MANIFEST) -> str:
-    """The source manifest plus this platform's `platforms` and `wheels` keys."""
+def manifest_text(platform: str | None, wheel_names: list[str], source: Path = MANIFEST) -> str:
+    """The source manifest plus this platform's `platforms` and `wheels` keys (platform None: no `platforms`
+    key, for a zip of pure-Python wheels that serves every platform)."""
     if not source.is_file():
         raise BuildError(f"{_rel(source)} not found: the extension manifest is missing")
     text = source.read_text(encoding="utf-8")
@@ -229,11 +230,12 @@ def manifest_text(platform: str, wheel_names: list[str], source: Path = MANIFEST
         raise BuildError(f"{_rel(source)} is not valid TOML: {e}") from None
     for key in ("platforms", "wheels"):
         if key in data:
-            raise BuildError(f"{_rel(source)} must not set '{key}': build_addon.py adds it per platform")
+            raise BuildError(f"{_rel(source)} must not set '{key}': build_addon.py adds it when it builds the zip")
     lines = text.splitlines(keepends=True)
     # Top-level keys must come before the first [table].
     at = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")), len(lines))
-    block = [f'platforms = ["{platform}"]\n', "wheels = [\n"]
+    block = [f'platforms = ["{platform}"]\n'] if platform is not None else []
+    block += ["wheels = [\n"]
     block += [f'  "./wheels/{w}",\n' for w in wheel_names]
     block += ["]\n", "\n"]
     out = "".join(lines[:at] + block + lines[at:])
@@ -289,11 +291,13 @@ def validate_with_blender(zip_path: Path) -> bool | None:
     return True
 
 
-def check_zip(zip_path: Path) -> dict:
-    """Own checks of a built zip: manifest, add-on entry point, wheels listed == wheels shipped, size."""
+def check_zip(zip_path: Path, max_bytes: int | None = None) -> dict:
+    """Own checks of a built zip: manifest, add-on entry point, wheels listed == wheels shipped, size (under
+    max_bytes; default MAX_ZIP_BYTES)."""
+    limit = MAX_ZIP_BYTES if max_bytes is None else max_bytes
     size = zip_path.stat().st_size
-    if size >= MAX_ZIP_BYTES:
-        raise BuildError(f"{_rel(zip_path)} is {size / 1e6:.1f} MB; extension zips must stay under 100 MB")
+    if size >= limit:
+        raise BuildError(f"{_rel(zip_path)} is {size / 1e6:.1f} MB; extension zips must stay under {limit / 1e6:g} MB")
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode("utf-8"))

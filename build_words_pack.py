@@ -64,33 +64,33 @@ def collect(platform: str, *, cache: Path = ba.CACHE, offline: bool = False) -> 
     return sorted(found, key=lambda p: p.name), notes
 
 
+def _pack(source: Path, wheels: list[Path], platform: str | None, out: Path, *, validate: bool) -> ba.Built:
+    """Write, check and validate the zip of a pack: source's __init__.py and manifest, LICENSE, the wheels
+    (platform None: one zip for every platform, no `platforms` in its manifest)."""
+    entries = {"__init__.py": (source / "__init__.py").read_bytes()}
+    if (ba.ROOT / "LICENSE").is_file():
+        entries["LICENSE"] = (ba.ROOT / "LICENSE").read_bytes()
+    for w in wheels:
+        entries[f"wheels/{w.name}"] = w.read_bytes()
+    manifest = ba.manifest_text(platform, [w.name for w in wheels], source / "blender_manifest.toml")
+    entries["blender_manifest.toml"] = manifest.encode("utf-8")
+    data = tomllib.loads(manifest)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{platform.replace('-', '_')}" if platform is not None else ""
+    path = out / f"{data['id']}-{data['version']}{suffix}.zip"
+    ba._write_zip(path, entries)
+    try:
+        ba.check_zip(path, max_bytes=MAX_PACK_BYTES)
+        validated = ba.validate_with_blender(path) if validate else None
+    except BaseException:
+        path.unlink(missing_ok=True)  # never leave a zip that failed its checks
+        raise
+    return ba.Built(platform or "any", path, path.stat().st_size, [w.name for w in wheels], validated)
+
+
 def build_platform(platform: str, out: Path, *, cache: Path = ba.CACHE, offline: bool = False,
                    validate: bool = True) -> tuple[ba.Built, list[str]]:
     if platform not in ba.PLATFORMS:
         raise ba.BuildError(f"unknown platform '{platform}'; choose from: {', '.join(ba.PLATFORMS)}")
     wheels, notes = collect(platform, cache=cache, offline=offline)
-    entries = {"__init__.py": (PACK_DIR / "__init__.py").read_bytes()}
-    if (ba.ROOT / "LICENSE").is_file():
-        entries["LICENSE"] = (ba.ROOT / "LICENSE").read_bytes()
-    for w in wheels:
-        entries[f"wheels/{w.name}"] = w.read_bytes()
-    manifest = ba.manifest_text(platform, [w.name for w in wheels], PACK_DIR / "blender_manifest.toml")
-    entries["blender_manifest.toml"] = manifest.encode("utf-8")
-    data = tomllib.loads(manifest)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{data['id']}-{data['version']}-{platform.replace('-', '_')}.zip"
-    ba._write_zip(path, entries)
-    try:
-        size = path.stat().st_size
-        if size >= MAX_PACK_BYTES:
-            raise ba.BuildError(f"{ba._rel(path)} is {size / 1e6:.1f} MB; the words pack must stay under 200 MB")
-        limit, ba.MAX_ZIP_BYTES = ba.MAX_ZIP_BYTES, MAX_PACK_BYTES
-        try:
-            ba.check_zip(path)
-        finally:
-            ba.MAX_ZIP_BYTES = limit
-        validated = ba.validate_with_blender(path) if validate else None
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return ba.Built(platform, path, size, [w.name for w in wheels], validated), notes
+    return _pack(PACK_DIR, wheels, platform, out, validate=validate), notes
