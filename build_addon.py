@@ -3,6 +3,7 @@
 
     python build_addon.py                      # all platforms into dist/
     python build_addon.py --platform linux-x64 --out dist --offline
+    python build_addon.py --words | --words-base    # the optional Whisper packs (build_words_pack.py)
 
 Each zip holds the add-on package (addon/ at the zip root), a2f_core/ and presets/ in its vendor/ folder,
 wheels/ and a blender_manifest.toml listing exactly that platform's wheels. Wheels come from PyPI
@@ -367,14 +368,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline", action="store_true", help="use only wheels already in .cache/wheels/")
     ap.add_argument("--cache", type=Path, default=CACHE, help=argparse.SUPPRESS)
     ap.add_argument("--no-validate", action="store_true", help="skip Blender's extension validator")
-    ap.add_argument("--words", action="store_true",
-                    help="build the 'A2F Speech Words' packs (Whisper tiny.en + ctranslate2) instead (build_words_pack.py)")
+    pack = ap.add_mutually_exclusive_group()
+    pack.add_argument("--words", action="store_true",
+                      help="build the 'A2F Speech Words' packs (Whisper tiny.en + ctranslate2) instead (build_words_pack.py)")
+    pack.add_argument("--words-base", action="store_true",
+                      help="build the 'A2F Speech Words: Whisper base' pack instead: one zip for every platform "
+                           "(build_words_pack.py)")
     args = ap.parse_args(argv)
+    if args.words_base and args.platform:
+        ap.error("--words-base builds one zip for every platform; drop --platform")
     try:
         check_pins()
-        for platform in args.platform or list(PLATFORMS):
+        for platform in ([None] if args.words_base else args.platform or list(PLATFORMS)):
             notes: list[str] = []
-            if args.words:
+            if platform is None:
+                import build_words_pack
+
+                b, notes = build_words_pack.build_model_pack(
+                    args.out, cache=args.cache, offline=args.offline, validate=not args.no_validate
+                )
+            elif args.words:
                 import build_words_pack
 
                 b, notes = build_words_pack.build_platform(
