@@ -3,6 +3,7 @@
 
     python build_addon.py                      # all platforms into dist/
     python build_addon.py --platform linux-x64 --out dist --offline
+    python build_addon.py --words | --words-base    # the optional Whisper packs (build_words_pack.py)
 
 Each zip holds the add-on package (addon/ at the zip root), a2f_core/ and presets/ in its vendor/ folder,
 wheels/ and a blender_manifest.toml listing exactly that platform's wheels. Wheels come from PyPI
@@ -218,8 +219,9 @@ def _tree(src: Path, prefix: str) -> dict[str, Path]:
     return out
 
 
-def manifest_text(platform: str, wheel_names: list[str], source: Path = MANIFEST) -> str:
-    """The source manifest plus this platform's `platforms` and `wheels` keys."""
+def manifest_text(platform: str | None, wheel_names: list[str], source: Path = MANIFEST) -> str:
+    """The source manifest plus this platform's `platforms` and `wheels` keys (platform None: no `platforms`
+    key, for a zip of pure-Python wheels that serves every platform)."""
     if not source.is_file():
         raise BuildError(f"{_rel(source)} not found: the extension manifest is missing")
     text = source.read_text(encoding="utf-8")
@@ -229,11 +231,12 @@ def manifest_text(platform: str, wheel_names: list[str], source: Path = MANIFEST
         raise BuildError(f"{_rel(source)} is not valid TOML: {e}") from None
     for key in ("platforms", "wheels"):
         if key in data:
-            raise BuildError(f"{_rel(source)} must not set '{key}': build_addon.py adds it per platform")
+            raise BuildError(f"{_rel(source)} must not set '{key}': build_addon.py adds it when it builds the zip")
     lines = text.splitlines(keepends=True)
     # Top-level keys must come before the first [table].
     at = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")), len(lines))
-    block = [f'platforms = ["{platform}"]\n', "wheels = [\n"]
+    block = [f'platforms = ["{platform}"]\n'] if platform is not None else []
+    block += ["wheels = [\n"]
     block += [f'  "./wheels/{w}",\n' for w in wheel_names]
     block += ["]\n", "\n"]
     out = "".join(lines[:at] + block + lines[at:])
@@ -289,11 +292,13 @@ def validate_with_blender(zip_path: Path) -> bool | None:
     return True
 
 
-def check_zip(zip_path: Path) -> dict:
-    """Own checks of a built zip: manifest, add-on entry point, wheels listed == wheels shipped, size."""
+def check_zip(zip_path: Path, max_bytes: int | None = None) -> dict:
+    """Own checks of a built zip: manifest, add-on entry point, wheels listed == wheels shipped, size (under
+    max_bytes; default MAX_ZIP_BYTES)."""
+    limit = MAX_ZIP_BYTES if max_bytes is None else max_bytes
     size = zip_path.stat().st_size
-    if size >= MAX_ZIP_BYTES:
-        raise BuildError(f"{_rel(zip_path)} is {size / 1e6:.1f} MB; extension zips must stay under 100 MB")
+    if size >= limit:
+        raise BuildError(f"{_rel(zip_path)} is {size / 1e6:.1f} MB; extension zips must stay under {limit / 1e6:g} MB")
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode("utf-8"))
@@ -363,14 +368,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline", action="store_true", help="use only wheels already in .cache/wheels/")
     ap.add_argument("--cache", type=Path, default=CACHE, help=argparse.SUPPRESS)
     ap.add_argument("--no-validate", action="store_true", help="skip Blender's extension validator")
-    ap.add_argument("--words", action="store_true",
-                    help="build the 'A2F Speech Words' packs (Whisper tiny.en + ctranslate2) instead (build_words_pack.py)")
+    pack = ap.add_mutually_exclusive_group()
+    pack.add_argument("--words", action="store_true",
+                      help="build the 'A2F Speech Words' packs (Whisper tiny.en + ctranslate2) instead (build_words_pack.py)")
+    pack.add_argument("--words-base", action="store_true",
+                      help="build the 'A2F Speech Words: Whisper base' pack instead: one zip for every platform "
+                           "(build_words_pack.py)")
     args = ap.parse_args(argv)
+    if args.words_base and args.platform:
+        ap.error("--words-base builds one zip for every platform; drop --platform")
     try:
         check_pins()
-        for platform in args.platform or list(PLATFORMS):
+        for platform in ([None] if args.words_base else args.platform or list(PLATFORMS)):
             notes: list[str] = []
-            if args.words:
+            if platform is None:
+                import build_words_pack
+
+                b, notes = build_words_pack.build_model_pack(
+                    args.out, cache=args.cache, offline=args.offline, validate=not args.no_validate
+                )
+            elif args.words:
                 import build_words_pack
 
                 b, notes = build_words_pack.build_platform(

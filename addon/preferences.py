@@ -37,7 +37,7 @@ class A2FPreferences(bpy.types.AddonPreferences):
     sdk_use_gpu_solver: BoolProperty(name="GPU blendshape solver", default=False)
     local_words_model: StringProperty(name="Words model", subtype="DIR_PATH",
                                       description="A CTranslate2 Whisper folder that hears the words without a "
-                                      "transcript (empty: the A2F Speech Words extension's tiny.en, if installed)")
+                                      "transcript (empty: the A2F Speech Words extensions' Whisper base or tiny.en, if installed)")
 
     def draw(self, context):
         col = self.layout.column()

