@@ -29,13 +29,14 @@ endef
 # pytest exit code 5 (no tests collected) is not a failure of the checkout.
 PYTEST = run_pytest() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; run_pytest
 
-.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures addon
+.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures addon words-base
 
 help:
 	@echo "make demo   - set up and run the bundled CPU backend on the shipped sample clip"
 	@echo "make test   - lint, type check, and run the test suite on Blender $(BPY_MAIN), $(BPY_OLD), $(BPY_NEW)"
 	@echo "make bench  - run every benchmark in bench/; each writes bench/results/<name>.md, then bench/RESULTS.md's index is rewritten (BENCH_ARGS=--quick: only the cheap ones)"
 	@echo "make addon  - build the Blender extension zips into dist/ (validated with Blender's validator)"
+	@echo "make words-base - add Whisper base (133 MB) to .venv: words without a transcript heard better than tiny.en"
 
 $(VENV)/.ok: $(DEPS)
 	$(call venv,$(VENV),$(PY311),$(BPY_MAIN))
@@ -72,6 +73,9 @@ test: lint test-main test-b42 test-b313
 
 bench: $(VENV)/.ok
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+words-base: $(VENV)/.ok
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements-words-base.txt
 
 addon: $(VENV)/.ok
 	$(BIN)/python build_addon.py

