@@ -46,6 +46,7 @@ def main() -> None:
     add_results_args(ap)
     args = ap.parse_args()
     with Report(__file__, "Bundled CPU backend: lip-sync quality against known phones", args) as rep:
+        print(f"words without a transcript: {LocalBackend(workers=1).words.label}")
         for name, folder in SETS.items():
             if args.set in (name, "all"):
                 print(f"\n## {name} ({folder.relative_to(FIXTURES.parent.parent)})\n")

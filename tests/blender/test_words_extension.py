@@ -90,6 +90,16 @@ def test_pack_holds_the_model_and_ctranslate2_for_both_blender_pythons(zips):
     assert [w for w in wheels if w.startswith("ctranslate2-") and "-cp313-" in w]
 
 
+# The panel bakes the audio on a demo rig without a transcript (the child scripts below share it).
+_PANEL_BAKE = r"""
+ob = demo.build()
+s = bpy.context.scene.a2f  # the panel's settings and Bake button, no transcript
+s.audio_source, s.audio_path, s.backend, s.transcript = "FILE", audio, "local", ""
+s.use_selected, s.target, s.add_sound_strip = False, ob, False
+res["bake"] = sorted(bpy.ops.a2f.bake())
+res["report"], res["heard"] = s.last_report, s.heard
+"""
+
 _CHILD = r"""
 import importlib, importlib.util, json, os, sys
 out_json, main_zip, pack_zip, audio, ref_json = sys.argv[1:6]
@@ -117,12 +127,7 @@ for name, opts in (("whisper", {}), ("pocketsphinx", {"words_model": "pocketsphi
                  "heard": clip.meta["heard"]}
 
 demo = importlib.import_module(mod + ".demo_rig")
-ob = demo.build()
-s = bpy.context.scene.a2f  # the panel's settings and Bake button, no transcript
-s.audio_source, s.audio_path, s.backend, s.transcript = "FILE", audio, "local", ""
-s.use_selected, s.target, s.add_sound_strip = False, ob, False
-res["bake"] = sorted(bpy.ops.a2f.bake())
-res["report"], res["heard"] = s.last_report, s.heard
+""" + _PANEL_BAKE + r"""
 with open(out_json, "w") as fh:
     json.dump(res, fh)
 sys.stdout.flush()
@@ -201,12 +206,7 @@ res["status"] = list(recogniser.status(preferences.get()))  # what the panel and
 demo = importlib.import_module(mod + ".demo_rig")
 operators = importlib.import_module(mod + ".operators.bake")
 fcurves_of = importlib.import_module(mod + ".bake.shapekey_action").fcurves_of
-ob = demo.build()
-s = bpy.context.scene.a2f  # the panel's settings and Bake button, no transcript
-s.audio_source, s.audio_path, s.backend, s.transcript = "FILE", audio, "local", ""
-s.use_selected, s.target, s.add_sound_strip = False, ob, False
-res["bake"] = sorted(bpy.ops.a2f.bake())
-res["report"], res["heard"] = s.last_report, s.heard
+""" + _PANEL_BAKE + r"""
 rep = operators.last_report[0]
 res["recogniser"], res["keys"] = rep.clip.meta["recogniser"], rep.keys_driven
 ad = ob.data.shape_keys.animation_data
