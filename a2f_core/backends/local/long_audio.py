@@ -111,7 +111,7 @@ def _trim(r: Result, a: float, b: float) -> Result:
     words = tuple(w for w in r.words if a <= 0.5 * (w[1] + w[2]) < b)  # a word belongs to the piece its middle is in
     # Whisper heard only its own span (no overlap): its text, punctuation and all, is the piece's
     text = " ".join(w[0] for w in words) if r.words and r.recogniser != "whisper" else r.text
-    return Result(kept, r.path, text, r.warnings, r.pieces, words, recogniser=r.recogniser)
+    return Result(kept, r.path, text, r.warnings, r.pieces, words, r.fit, r.fit_frames, r.recogniser)
 
 
 ALIGN_PIECE = 10.0  # s: with a transcript, audio longer than 2 pieces is aligned piecewise in parallel

@@ -367,6 +367,15 @@ def notes(source: Source, results: list, fast: bool) -> list[str]:
     return []
 
 
+def heard_fit(results: list) -> float | None:
+    """How well the words Whisper heard fit the sounds (phones.Result.fit over all pieces); None unless Whisper
+    heard every piece."""
+    if not results or any(r.recogniser != "whisper" for r in results):
+        return None
+    frames = sum(r.fit_frames for r in results)
+    return sum(r.fit * r.fit_frames for r in results) / frames if frames else None
+
+
 def recogniser_of(path: str, results: list) -> str:
     """Who heard the words of a clip: "whisper", "pocketsphinx", "whisper+pocketsphinx", or "" (aligned)."""
     if path == "align":
