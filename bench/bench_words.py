@@ -32,7 +32,7 @@ from a2f_core import audio as audio_mod
 from a2f_core.audio import Audio
 from a2f_core.backends.local import LocalBackend, words
 from a2f_core.backends.local import evaluate as ev
-from a2f_core.backends.local.normalise import words_of
+from a2f_core.backends.local.normalise import word_errors, words_of
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -43,12 +43,7 @@ SETS = {"espeak": FIXTURES, "heldout": FIXTURES / "espeak_heldout", "natural": F
 
 def wer(ref: list[str], hyp: list[str]) -> tuple[int, int]:
     """(edits, reference words): Levenshtein distance over words."""
-    d = np.arange(len(hyp) + 1)
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d.copy(), i
-        for j, h in enumerate(hyp, 1):
-            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r != h))
-    return int(d[-1]), len(ref)
+    return word_errors(ref, hyp), len(ref)
 
 
 def quality(backend: LocalBackend, folder: Path) -> dict:

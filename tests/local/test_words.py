@@ -35,16 +35,6 @@ def _load(folder: Path, name: str):
     return json.loads((folder / f"{name}.json").read_text()), audio_mod.load(folder / f"{name}.wav")
 
 
-def _edits(ref: list[str], hyp: list[str]) -> int:
-    """Word edit distance (Levenshtein)."""
-    d = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d[:], i
-        for j, h in enumerate(hyp, 1):
-            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r != h))
-    return d[-1]
-
-
 @pytest.fixture(scope="module")
 def heard():
     """(name -> (meta, audio, Clip by Whisper, Clip by pocketsphinx)), decoded once, one process each."""
@@ -78,8 +68,8 @@ def test_whisper_hears_the_words_and_they_close_the_lips(heard):
         ref = normalise.words_of(meta["transcript"])
         got = normalise.words_of(words.spoken(clip.meta["heard"]))
         assert clip.meta["heard"] == clip.meta["text"] and any(c.isupper() for c in clip.meta["heard"])  # as written
-        edits[0] += _edits(ref, got)
-        edits[1] += _edits(ref, normalise.words_of(ps_clip.meta["heard"]))
+        edits[0] += normalise.word_errors(ref, got)
+        edits[1] += normalise.word_errors(ref, normalise.words_of(ps_clip.meta["heard"]))
         edits[2] += len(ref)
         known = evaluate.phones_from_json(meta)
         s = evaluate.score(clip, known, audio.samples, audio.rate)
@@ -133,7 +123,7 @@ def test_long_audio_whisper_hears_each_span_once_in_the_worker_pool(monkeypatch)
     assert len(spans) == len(here) and sum(d for d, _ in spans) == pytest.approx(total, abs=0.01)
     assert all(d <= words.PIECE_MAX + 1.0 for d, _ in spans)
     # the same spans; more CPU threads in one process can change a word (int8 sums in another order)
-    assert _edits(heard, normalise.words_of(words.spoken(" ".join(r.text for r in here)))) <= 3
+    assert normalise.word_errors(heard, normalise.words_of(words.spoken(" ".join(r.text for r in here)))) <= 3
 
 
 def test_words_that_do_not_fit_are_refused_and_pocketsphinx_hears_instead(monkeypatch):
@@ -260,7 +250,8 @@ CALIB = FIXTURES / "espeak_calib"
 @pytest.mark.parametrize("name", ["c06_probably", "c12_members"])
 def test_a_right_transcript_in_a_poorly_fitting_voice_is_kept_when_whisper_hears_no_better(name):
     """Right transcripts in espeak's Caribbean and Scottish voices fit the sounds below MIN_FIT (-54, -58). They
-    used to be refused as 'does not match'; now they are kept when the words Whisper hears fit no better. Without
+    used to be refused as "does not match"; now they are kept when the words Whisper hears fit no better and share
+    some of its words. Without
     Whisper (pocketsphinx's words fit too well to compare with) they are refused as before."""
     meta, audio = _load(CALIB, name)
     clip = LocalBackend(workers=1).infer(audio, RunConfig(), transcript=meta["transcript"])
@@ -281,3 +272,14 @@ def test_another_lines_transcript_is_still_refused_in_those_voices():
         meta, audio = _load(CALIB, name)
         clip = b.infer(audio, RunConfig(), transcript=_load(CALIB, other)[0]["transcript"])
         assert clip.meta["path"] == "asr" and any("does not match" in w for w in clip.meta["warnings"]), name
+
+
+def test_a_wrong_transcript_passing_the_fit_comparison_is_refused_when_whisper_heard_none_of_its_words():
+    """A 319 wpm clip through a telephone band: the other line's transcript fits -62 and Whisper's words ("I feel
+    like Patty", -54) fit poorly too, so the fit comparison alone kept it (bench_noise); Whisper heard none of
+    its words, so it is refused."""
+    meta, audio = _load(FIXTURES / "more", "mfa_patty")
+    band = audio_mod.Audio(audio.resampled(8000).resampled(16000).samples, 16000, "band")
+    other = _load(FIXTURES / "more", "praatio_mary")[0]["transcript"]
+    clip = LocalBackend(workers=1).infer(band, RunConfig(), transcript=other)
+    assert clip.meta["path"] == "asr" and any("does not match" in w for w in clip.meta["warnings"])

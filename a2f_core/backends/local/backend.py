@@ -38,6 +38,10 @@ MIN_FIT = -45.0
 # to compare with (they are chosen by the same sounds), so without Whisper such a transcript is refused.
 FIT_FLOOR = -65.0
 RELATIVE_FIT = 15.0
+# ... and when Whisper heard at least some of its words: right transcripts 0.00-0.78 word error rate against
+# Whisper's words in those voices, other lines' 0.83-1.25 (a wrong transcript of a 319 wpm clip whose Whisper
+# words fitted poorly too passed the fit comparison alone, bench_noise band8000)
+MAX_WER = 0.8
 # the face and post-processing parameters this backend applies (the panel greys out the others)
 HONOURED = frozenset({
     "skinStrength", "upperFaceStrength", "lowerFaceStrength", "eyelidOpenOffset", "lipOpenOffset",
@@ -176,7 +180,8 @@ class LocalBackend:
                 min_fit=MIN_FIT if poor is None else FIT_FLOOR,  # Whisper's words in this voice fit poorly too
             )
             heard = whisper.heard_fit(results) if poor is not None else None
-            if poor is not None and heard is not None and poor.fit >= heard - RELATIVE_FIT:
+            if poor is not None and heard is not None and poor.fit >= heard - RELATIVE_FIT and normalise.word_errors(
+                    words, normalise.words_of(whisper.spoken(" ".join(r.text for r in results)))) <= MAX_WER * len(words):
                 results = [poor]  # the words Whisper heard fit no better: the transcript is right for this voice
                 warnings.extend(poor.warnings)
             else:

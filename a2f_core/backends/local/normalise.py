@@ -69,3 +69,13 @@ def letter_to_sound(word: str) -> str:
         else:
             i += 1
     return " ".join(out) or "AH"
+
+
+def word_errors(ref: list[str], hyp: list[str]) -> int:
+    """Word edit distance (Levenshtein over words): the numerator of a word error rate against ``ref``."""
+    d = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, d[0] = d[:], i
+        for j, h in enumerate(hyp, 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r != h))
+    return d[-1]
