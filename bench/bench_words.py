@@ -36,7 +36,6 @@ from a2f_core.backends.local.normalise import word_errors, words_of
 from a2f_core.config import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-PACKAGES = {"tiny.en": (words.PACKAGE, "model"), "base": (words.BASE_PACKAGES[0], "data")}
 SETS = {"espeak": FIXTURES, "heldout": FIXTURES / "espeak_heldout", "natural": FIXTURES / "natural",
         "more": FIXTURES / "more"}
 
@@ -90,15 +89,14 @@ def main() -> None:
     ap.add_argument("--set", choices=[*SETS, "all"], default="all")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--words-model", default=None, help="a CTranslate2 Whisper folder (default: as the backend finds)")
-    ap.add_argument("--model", choices=sorted(PACKAGES), default=None, help="an installed model package instead")
+    ap.add_argument("--model", choices=sorted(m[0] for m in words.MODEL_PACKAGES), default=None, help="an installed model package instead")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-rtf", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     add_results_args(ap)
     args = ap.parse_args()
     if args.model:
-        name, data = PACKAGES[args.model]
-        folder = words._package_folder(name, data)
+        folder = words.package_folder(args.model)
         if folder is None:
             ap.error(f"the {args.model} model package is not installed here"
                      + (" (make words-base installs it)" if args.model == "base" else ""))

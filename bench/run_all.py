@@ -93,6 +93,14 @@ def _sets(metric: str, text: bool) -> list[tuple[str, str, str]]:
     return [(s, "bench_local_quality", f"{s}_{tag}_{metric}") for s in ("espeak", "natural", "more")]
 
 
+def _whisper(metric: str, sets: tuple[tuple[str, str], ...]) -> list[tuple[str, str, str]]:
+    """bench_words' ``metric`` for Whisper words, base then tiny.en, on each (set key, label)."""
+    return [(f"{model}: {label}" if i == 0 else label, stem, f"{key}_whisper_{metric}")
+            for model, stem in (("base", "bench_words-base"), ("tiny.en", "bench_words"))
+            for i, (key, label) in enumerate(sets)]
+
+
+NATURAL_SETS = (("natural", "natural"), ("more", "more"))
 S1, S2, S3 = "session 1, 2026-11-22", "session 2, 2026-11-22", "session 3, 2026-11-22"
 S23 = "sessions 2–3, 2026-11-22"
 W11 = "2026-12-03 04:25–04:37 UTC, load 2.5–8 on 2 cores"
@@ -158,26 +166,17 @@ INDEX: list[tuple[str, list[Row]]] = [
             [("largest", "bench_extension", "zip_max_mb"), ("smallest", "bench_extension", "zip_min_mb")], ("<", 100),
             f"69.6 (windows-x64) – 83.9 MB (macos-x64) ({S1})"),
         Row("no transcript, Whisper words: p/b/m closed, natural speech (#11)", "≥ 0.95",
-            [("base: natural", "bench_words-base", "natural_whisper_closure"),
-             ("more", "bench_words-base", "more_whisper_closure"),
-             ("tiny.en: natural", "bench_words", "natural_whisper_closure"), ("more", "bench_words", "more_whisper_closure")],
+            _whisper("closure", NATURAL_SETS),
             (">=", 0.95), before=f"tiny.en: natural 1.00, more 0.95 ({W11})"),
         Row("no transcript, Whisper words: oo/oh/w rounded, natural speech (#11)", "≥ 0.90",
-            [("base: natural", "bench_words-base", "natural_whisper_rounding"),
-             ("more", "bench_words-base", "more_whisper_rounding"),
-             ("tiny.en: natural", "bench_words", "natural_whisper_rounding"), ("more", "bench_words", "more_whisper_rounding")],
+            _whisper("rounding", NATURAL_SETS),
             (">=", 0.90), before=f"tiny.en: natural 1.00, more 0.98 ({W11})"),
         Row("no transcript, Whisper words: open vowels wrongly closed, natural speech (#11)", "≤ 0.05",
-            [("base: natural", "bench_words-base", "natural_whisper_open_shut"),
-             ("more", "bench_words-base", "more_whisper_open_shut"),
-             ("tiny.en: natural", "bench_words", "natural_whisper_open_shut"), ("more", "bench_words", "more_whisper_open_shut")],
+            _whisper("open_shut", NATURAL_SETS),
             ("<=", 0.05), before=f"tiny.en: 0.00, 0.00 ({W11})"),
         Row("no transcript, Whisper words: p/b/m closed, espeak voices: the 7 fixtures and the 30 held-out sentences "
             "(#11; the target is checked on Whisper base)", "≥ 0.90",
-            [("base: fixtures", "bench_words-base", "espeak_whisper_closure"),
-             ("held-out", "bench_words-base", "heldout_whisper_closure"),
-             ("tiny.en: fixtures", "bench_words", "espeak_whisper_closure"),
-             ("held-out", "bench_words", "heldout_whisper_closure")], (">=", 0.90), checked=2,
+            _whisper("closure", (("espeak", "fixtures"), ("heldout", "held-out"))), (">=", 0.90), checked=2,
             before=f"tiny.en 0.886 on the fixtures, 30 s windows ({W11}): missed"),
         Row("no transcript, Whisper words: warm RTF on 2 cores, worst row (#11)", "≤ 0.12",
             [("base", "bench_words-base", "rtf_notext_whisper_max"), ("tiny.en", "bench_words", "rtf_notext_whisper_max"),

@@ -1,9 +1,12 @@
-"""Shared test helpers: synthetic clips, reading keys back, scene snapshots, NVIDIA-layout CSVs, GLB reading."""
+"""Shared test helpers: synthetic clips, reading keys back, scene snapshots, NVIDIA-layout CSVs, GLB reading, bake.py
+in a fresh process."""
 
 from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,6 +20,22 @@ from a2f_core.names import ARKIT_52, NVIDIA_52, NVIDIA_HEAD_3
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "samples" / "hello.wav"
+
+
+def save_face_scene(path: Path, segments: int = 32, rings: int = 24) -> Path:
+    """A 60 fps scene with the demo face (object "Face"), saved as ``path``."""
+    from addon import demo_rig
+
+    bpy.context.scene.render.fps = 60
+    demo_rig.build("Face", segments=segments, rings=rings)
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+def run_bake(blend, *args, timeout=240, preexec_fn=None) -> subprocess.CompletedProcess:
+    """`python bake.py BLEND -- ARGS` as users run it, in a fresh process."""
+    cmd = [sys.executable, str(ROOT / "bake.py"), str(blend), "--", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, preexec_fn=preexec_fn)
 
 
 def wave_clip(n: int = 121, fps: float = 60.0, names=ARKIT_52, seed: int = 0) -> Clip:

